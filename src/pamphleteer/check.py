@@ -1,0 +1,142 @@
+"""Read finished PDFs back and report what a printer would reject.
+
+The build runs these on every output before it replaces the previous file, so a
+wrong size, a missing page or a font that is not ours never reaches ``dist/``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from pamphleteer.pdf.marks import PT_PER_MM
+
+TOLERANCE_MM = 0.1
+_SUBSET_RE = re.compile(r"^[A-Z]{6}\+(.+)$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error" | "warning"
+    check: str
+    file: str
+    page: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f" page {self.page}" if self.page else "")
+        return f"{self.severity}: {self.check}: {where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What an output must be: its trim, bleed, page count rule and allowed fonts."""
+
+    trim_mm: tuple[float, float]
+    bleed_mm: float
+    page_rule: str  # "fixed" | "multiple-of-4" | "per-slogan"
+    pages: int
+    fonts: frozenset[str]
+
+
+def normalize_font_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def bundled_font_names(fonts_dir: Path) -> frozenset[str]:
+    """Every name under which a font in ``fonts_dir`` may appear in a PDF, normalized."""
+    from fontTools.ttLib import TTFont
+
+    names = set()
+    for path in sorted(fonts_dir.rglob("*")):
+        if path.suffix.lower() not in (".ttf", ".otf"):
+            continue
+        records = TTFont(path, lazy=True)["name"].names
+        by_id: dict[int, set[str]] = {}
+        for record in records:
+            by_id.setdefault(record.nameID, set()).add(normalize_font_name(str(record)))
+        families = by_id.get(1, set()) | by_id.get(16, set())
+        styles = by_id.get(2, set()) | by_id.get(17, set())
+        names |= families | by_id.get(4, set()) | by_id.get(6, set())
+        names |= {f + s for f in families for s in styles}
+    return frozenset(names)
+
+
+def _box_mm(page, key: str) -> tuple[float, float, float, float] | None:
+    box = page.obj.get(key)
+    if box is None:
+        return None
+    return tuple(float(v) / PT_PER_MM for v in box)
+
+
+def _size(box) -> tuple[float, float]:
+    return box[2] - box[0], box[3] - box[1]
+
+
+def check_pdf(pdf: pikepdf.Pdf, name: str, expected: Expected) -> list[Finding]:
+    """Boxes, page count and fonts of one output."""
+    findings: list[Finding] = []
+
+    def error(check: str, page: int | None, message: str) -> None:
+        findings.append(Finding("error", check, name, page, message))
+
+    count = len(pdf.pages)
+    rule_ok = {
+        "fixed": count == expected.pages,
+        "per-slogan": count == expected.pages,
+        "multiple-of-4": count % 4 == 0 and count > 0,
+    }[expected.page_rule]
+    if not rule_ok:
+        wanted = "a multiple of 4" if expected.page_rule == "multiple-of-4" else expected.pages
+        error("page-count", None, f"{count} pages, expected {wanted}")
+
+    tw, th = expected.trim_mm
+    b = expected.bleed_mm
+    for number, page in enumerate(pdf.pages, 1):
+        media, trim, bleed = (_box_mm(page, k) for k in ("/MediaBox", "/TrimBox", "/BleedBox"))
+        if trim is None or bleed is None:
+            error("boxes", number, "TrimBox or BleedBox missing")
+            continue
+        w, h = _size(trim)
+        if abs(w - tw) > TOLERANCE_MM or abs(h - th) > TOLERANCE_MM:
+            error("boxes", number, f"TrimBox {w:.1f}×{h:.1f} mm, expected {tw:g}×{th:g} mm")
+        margins = [trim[0] - bleed[0], trim[1] - bleed[1], bleed[2] - trim[2], bleed[3] - trim[3]]
+        if any(abs(m - b) > TOLERANCE_MM for m in margins):
+            error("boxes", number, f"BleedBox is not trim + {b:g} mm on every side")
+        if any(bleed[i] < media[i] - 1e-6 for i in (0, 1)) or any(
+            bleed[i] > media[i] + 1e-6 for i in (2, 3)
+        ):
+            error("boxes", number, "BleedBox extends beyond the MediaBox")
+
+    for font_name in _embedded_fonts(pdf, name, error):
+        match = _SUBSET_RE.match(font_name)
+        if not match:
+            error("fonts", None, f"font {font_name} is embedded whole, not subset")
+            continue
+        if normalize_font_name(match.group(1)) not in expected.fonts:
+            error("fonts", None, f"font {font_name} is not one of the bundled fonts in fonts/")
+    return findings
+
+
+def _embedded_fonts(pdf: pikepdf.Pdf, name: str, error) -> list[str]:
+    names = []
+    seen = set()
+    for page in pdf.pages:
+        fonts = page.obj.get("/Resources", {}).get("/Font", {})
+        for font in fonts.values():
+            if font.objgen in seen:
+                continue
+            seen.add(font.objgen)
+            descriptor_font = font.get("/DescendantFonts", [font])[0]
+            descriptor = descriptor_font.get("/FontDescriptor")
+            base = str(font.get("/BaseFont", "?"))[1:]
+            if descriptor is None or not any(
+                k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")
+            ):
+                error("fonts", None, f"font {base} is not embedded")
+                continue
+            names.append(base)
+    return names

@@ -1,0 +1,125 @@
+"""The ``pamphleteer`` command: thin click commands over ``pipeline``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pamphleteer import __version__
+from pamphleteer.config import Project, find_project, load_project
+from pamphleteer.errors import BuildFailed
+from pamphleteer.pipeline import VARIANTS, Job, Output, build, plan
+
+
+def _project(path: Path | None) -> Project:
+    return load_project(path if path else find_project(Path.cwd()))
+
+
+project_option = click.option(
+    "--project", type=click.Path(file_okay=False, path_type=Path),
+    help="Project folder (holding pamphleteer.toml). Default: the nearest one at or "
+         "above the current folder.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pamphleteer")
+def cli():
+    """Turn an article and a list of slogans into a print-ready kit of PDFs.
+
+    Leaflets, booklets, flyers, posters and placards, in ISO and US sizes, each as a
+    press file (bleed and crop marks, for a copy shop or printer) and a desk file
+    (fits a home or office printer). Run 'pamphleteer build' in a project folder.
+    """
+
+
+@cli.command("build")
+@click.argument("targets", nargs=-1)
+@project_option
+@click.option("--content", "content_dir", type=click.Path(path_type=Path),
+              help="Content folder (article.md + slogans.md). Default: the project's.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder. Default: dist/ in the project.")
+@click.option("--variant", "variants", multiple=True, type=click.Choice(list(VARIANTS)),
+              help="Build only this variant (repeatable). Default: all.")
+@click.option("--html", is_flag=True,
+              help="Also write each output's final HTML to OUT/html/, renderable on its "
+                   "own by the weasyprint command.")
+def build_command(targets, project, content_dir, out_dir, variants, html):
+    """Build TARGETS, or the whole kit when none are named.
+
+    A target is a layout (poster) or a layout and size (leaflet-a4,
+    placard-a3-landscape); 'pamphleteer list' shows them all. Outputs are
+    OUT/<layout>-<size>-<variant>.pdf plus OUT/manifest.json.
+
+    Exit codes: 0 built, 1 some output failed (the rest are built), 2 bad input.
+    """
+    p = _project(project)
+    job = Job(
+        project=p,
+        content_dir=(content_dir or p.content_dir).resolve(),
+        out_dir=(out_dir or p.out_dir).resolve(),
+        targets=targets,
+        variants=variants or tuple(VARIANTS),
+        html=html,
+    )
+    with _Progress() as progress:
+        outputs = build(job, progress.update)
+    failed = [o for o in outputs if o.error]
+    built = len(outputs) - len(failed)
+    click.echo(f"{built} of {len(outputs)} outputs built in "
+               f"{p.relative(job.out_dir)}/ ({sum(o.seconds for o in outputs):.1f} s)", err=True)
+    if failed:
+        raise BuildFailed(
+            f"{len(failed)} output(s) failed: " + "; ".join(o.error for o in failed)
+        )
+
+
+@cli.command("list")
+@project_option
+def list_command(project):
+    """List the targets, their sizes and variants."""
+    p = _project(project)
+    seen = set()
+    for t in plan(p, (), tuple(VARIANTS)):
+        if t.name in seen:
+            continue
+        seen.add(t.name)
+        click.echo(f"{t.name:<28} {t.size.width_mm:g}×{t.size.height_mm:g} mm  "
+                   f"{'/'.join(VARIANTS)}  {t.layout.description}")
+
+
+class _Progress:
+    """A bar on a terminal; one plain line per output elsewhere (CI logs)."""
+
+    def __enter__(self):
+        self.bar = None
+        if sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("building", total=None)
+        return self
+
+    def update(self, output: Output, index: int, total: int) -> None:
+        status = f"failed: {output.error}" if output.error else (
+            f"{output.pages:>2} p  {output.bytes / 1024:>6.0f} KiB  {output.seconds:5.2f} s")
+        line = f"[{index}/{total}] {output.target.file:<40} {status}"
+        if self.bar:
+            self.bar.update(self.task, total=total, completed=index,
+                            description=output.target.file)
+            self.bar.console.print(line, markup=False, highlight=False)
+        else:
+            click.echo(line, err=True)
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.stop()
+
+
+def main():
+    cli(prog_name="pamphleteer")

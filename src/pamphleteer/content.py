@@ -1,0 +1,262 @@
+"""Turn a content folder (``article.md`` + ``slogans.md``) into HTML fragments and metadata.
+
+Knows nothing of layouts. The user's words are never rewritten: Markdown only adds
+typography (real quotes and dashes for the content's language, footnotes, attributes).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from html import escape, unescape
+from pathlib import Path
+
+import markdown
+import yaml
+
+from pamphleteer.errors import ContentError
+
+ARTICLE = "article.md"
+SLOGANS = "slogans.md"
+
+#: Front-matter keys: name -> (required, what it is for).
+FRONT_MATTER = {
+    "title": (True, "the article's title"),
+    "headline": (False, "the short call to action set large on posters and flyers"),
+    "standfirst": (False, "the opening paragraph that flyers and posters show"),
+    "author": (False, "the byline"),
+    "source": (False, 'the "Originally published in…" line'),
+    "lang": (False, "BCP 47 language tag, e.g. en, de, pt-BR (default: en)"),
+    "date": (False, "publication date, shown where a layout has room"),
+}
+
+#: Quotation marks by primary language subtag: (ldquo, rdquo, lsquo, rsquo).
+QUOTES = {
+    "en": ("“", "”", "‘", "’"),
+    "de": ("„", "“", "‚", "‘"),
+    "fr": ("« ", " »", "‹ ", " ›"),
+    "es": ("«", "»", "“", "”"),
+    "it": ("«", "»", "“", "”"),
+    "pt": ("«", "»", "“", "”"),
+    "ru": ("«", "»", "„", "“"),
+    "pl": ("„", "”", "«", "»"),
+    "nl": ("“", "”", "‘", "’"),
+}
+
+_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_LIST_ITEM_RE = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+(.*)$")
+_FRONT_RE = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+_IMG_RE = re.compile(r'<img [^>]*src="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class Slogan:
+    """One slogan: its inline HTML, its plain text (for search and checks), its line."""
+
+    html: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Article:
+    """The article's metadata (as inline HTML) and body (as an HTML fragment)."""
+
+    title: str
+    body_html: str
+    headline: str = ""
+    standfirst: str = ""
+    author: str = ""
+    source: str = ""
+    lang: str = "en"
+    date: str = ""
+    images: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything a layout can show, read from one content folder."""
+
+    folder: Path
+    article: Article
+    slogans: tuple[Slogan, ...]
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    def texts(self) -> dict[str, str]:
+        """Every text that will be typeset, by where it comes from (for glyph checks)."""
+        a = self.article
+        article = self.folder / ARTICLE
+        found = {f"{article}: {key}": plain(getattr(a, key))
+                 for key in ("title", "headline", "standfirst", "author", "source", "date")}
+        found[f"{article}: body"] = plain(a.body_html)
+        for s in self.slogans:
+            found[f"{self.folder / SLOGANS}:{s.line}"] = s.text
+        return found
+
+
+def _markdown(lang: str) -> markdown.Markdown:
+    ldquo, rdquo, lsquo, rsquo = QUOTES.get(lang.split("-")[0].lower(), QUOTES["en"])
+    entities = {"left-double-quote": ldquo, "right-double-quote": rdquo,
+                "left-single-quote": lsquo, "right-single-quote": rsquo}
+    return markdown.Markdown(
+        extensions=["smarty", "footnotes", "attr_list"],
+        extension_configs={"smarty": {"substitutions": {
+            k: escape(v).replace(" ", "&#160;") for k, v in entities.items()
+        }}},
+        output_format="html",
+    )
+
+
+def _inline(md: markdown.Markdown, text: str) -> str:
+    """Render one line of Markdown without the paragraph around it."""
+    html = md.reset().convert(text).strip()
+    return re.sub(r"\A<p>(.*)</p>\Z", r"\1", html, flags=re.DOTALL)
+
+
+def plain(html: str) -> str:
+    """Text of an HTML fragment, as a reader sees it (for checks and messages)."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def _front_matter(path: Path, text: str) -> tuple[dict, int]:
+    match = _FRONT_RE.match(text)
+    if not match:
+        raise ContentError(
+            f"{path}:1: no front matter; start the file with a '---' line, "
+            "then 'title: …', then another '---' line"
+        )
+    try:
+        node = yaml.compose(match.group(1) or "", Loader=yaml.SafeLoader)
+        data = yaml.safe_load(match.group(1) or "") or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 2 if mark else 1
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ContentError(
+            f"{path}:{line}: front matter is not valid YAML ({problem}); "
+            'quote values that contain a colon, e.g. title: "Aleppo: stop the bombing"'
+        ) from e
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}:2: front matter must be 'key: value' lines")
+    lines = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            lines[str(key_node.value)] = key_node.start_mark.line + 2
+    body_start = text.count("\n", 0, match.end()) + 1
+    for key in data:
+        if key not in FRONT_MATTER:
+            raise ContentError(
+                f"{path}:{lines.get(str(key), 2)}: unknown front-matter key {key!r}; "
+                f"allowed: {', '.join(FRONT_MATTER)}"
+            )
+    for key, (required, _) in FRONT_MATTER.items():
+        if required and not data.get(key):
+            raise ContentError(f"{path}:1: front matter lacks '{key}'; add '{key}: …'")
+    for key, value in data.items():
+        if value is None:
+            data[key] = ""
+        elif not isinstance(value, str | int | float) and key != "date":
+            raise ContentError(
+                f"{path}:{lines.get(key, 2)}: {key} must be text, not a "
+                f"{type(value).__name__}; quote it"
+            )
+        else:
+            data[key] = str(value)
+    return data, body_start
+
+
+def _check_text(path: Path, line: int, text: str) -> None:
+    """Refuse control characters: they cannot be typeset and usually mean a broken file."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\n\t\r":
+            raise ContentError(
+                f"{path}:{line}: contains the control or unassigned character "
+                f"U+{ord(ch):04X}; remove it"
+            )
+
+
+def load_article(folder: Path) -> Article:
+    path = folder / ARTICLE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ContentError(
+            f"{path}: article not found; a content folder needs {ARTICLE} "
+            "(create one with front matter and the article in Markdown)"
+        ) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ContentError(f"{path}: cannot read as UTF-8 text: {e}") from e
+    text = text.replace("\r\n", "\n")
+    meta, body_start = _front_matter(path, text)
+    for number, line in enumerate(text.splitlines(), 1):
+        _check_text(path, number, line)
+    lang = meta.get("lang") or "en"
+    if not _LANG_RE.match(lang):
+        raise ContentError(
+            f"{path}: lang {lang!r} is not a BCP 47 language tag; use e.g. en, de, pt-BR"
+        )
+    md = _markdown(lang)
+    body = text[_FRONT_RE.match(text).end():]
+    body_html = md.reset().convert(body)
+    if not body_html.strip():
+        raise ContentError(f"{path}:{body_start}: the article has no text after its front matter")
+    fields = {k: _inline(md, meta[k]) for k in FRONT_MATTER if k not in ("lang", "date")
+              if meta.get(k)}
+    return Article(
+        body_html=body_html,
+        lang=lang,
+        date=escape(meta.get("date", "")),
+        images=tuple(dict.fromkeys(_IMG_RE.findall(body_html))),
+        **fields,
+    )
+
+
+def load_slogans(folder: Path, lang: str = "en") -> tuple[Slogan, ...]:
+    """Read ``slogans.md``: one slogan per list item, continuation lines indented."""
+    path = folder / SLOGANS
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ContentError(f"{path}: cannot read as UTF-8 text: {e}") from e
+    items: list[tuple[int, list[str]]] = []
+    for number, line in enumerate(text.replace("\r\n", "\n").splitlines(), 1):
+        _check_text(path, number, line)
+        if not line.strip() or line.lstrip().startswith("<!--"):
+            continue
+        match = _LIST_ITEM_RE.match(line)
+        if match:
+            items.append((number, [match.group(1)]))
+        elif items and line[:1] in " \t":
+            items[-1][1].append(line.strip())
+        else:
+            raise ContentError(
+                f"{path}:{number}: not a list item: {line.strip()[:60]!r}; "
+                "write each slogan as '- Slogan text'"
+            )
+    md = _markdown(lang)
+    slogans = []
+    for number, lines in items:
+        html = _inline(md, " ".join(lines))
+        words = plain(html).strip()
+        if not words:
+            raise ContentError(f"{path}:{number}: empty slogan; write text after the '-'")
+        slogans.append(Slogan(html=html, text=words, line=number))
+    return tuple(slogans)
+
+
+def load_content(folder: Path) -> Content:
+    """Read a content folder; the article is required, the slogans list may be absent."""
+    if not folder.is_dir():
+        raise ContentError(
+            f"{folder}: content folder not found; pass --content PATH to a folder "
+            f"holding {ARTICLE} (and {SLOGANS})"
+        )
+    article = load_article(folder)
+    return Content(folder=folder, article=article, slogans=load_slogans(folder, article.lang))
+

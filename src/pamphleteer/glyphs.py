@@ -1,0 +1,50 @@
+"""Which characters the bundled fonts can draw.
+
+Checked before rendering, so a character no bundled font has stops the build with a
+message naming it, instead of a blank box in print (or, without our fontconfig
+isolation, a silent fallback to whatever font the machine has).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+from pamphleteer.errors import ContentError
+
+#: Characters the renderer handles without drawing a glyph.
+_INVISIBLE = {"Zs", "Zl", "Zp", "Cf", "Mn", "Me", "Cc"}
+
+
+@cache
+def coverage(fonts_dir: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    codepoints: set[int] = set()
+    for path in sorted(fonts_dir.rglob("*")):
+        if path.suffix.lower() in (".ttf", ".otf"):
+            codepoints.update(TTFont(path, lazy=True).getBestCmap() or {})
+    return frozenset(codepoints)
+
+
+def check_coverage(texts: dict[str, str], fonts_dir: Path) -> None:
+    """Raise ``ContentError`` for the first character no bundled font can draw.
+
+    ``texts`` maps where a text comes from (e.g. ``slogans.md:3``) to the text.
+    """
+    covered = coverage(fonts_dir)
+    for where, text in texts.items():
+        for ch in text:
+            if ord(ch) in covered or unicodedata.category(ch) in _INVISIBLE:
+                continue
+            name = unicodedata.name(ch, "unnamed")
+            snippet = text.strip().replace("\n", " ")
+            if len(snippet) > 60:
+                at = snippet.find(ch)
+                snippet = "…" + snippet[max(0, at - 25): at + 25] + "…"
+            raise ContentError(
+                f"{where}: no bundled font can draw {ch!r} (U+{ord(ch):04X} {name}) "
+                f"in {snippet!r}; replace it, or add a font that has it to fonts/ "
+                "(see fonts/README.md)"
+            )

@@ -1,0 +1,1 @@
+"""PDF post-processing steps, one per module, each taking a ``pikepdf.Pdf`` and returning it."""

@@ -1,0 +1,221 @@
+"""HTML + CSS + fonts/ -> laid-out pages -> PDF bytes. The only module that imports WeasyPrint.
+
+Two things make output independent of the machine and safe for untrusted content:
+fontconfig is pointed at the project's ``fonts/`` folder alone (so no installed font can
+sneak in as a fallback), and every resource a document asks for goes through
+``ContainedFetcher``, which serves files from the allowed folders and refuses the rest.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import mimetypes
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
+
+from pamphleteer.errors import RenderError
+
+_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <dir>{fonts}</dir>
+  <cachedir>{cache}</cachedir>
+</fontconfig>
+"""
+
+_weasyprint = None
+
+
+def _engine(fonts_dir: Path):
+    """Import WeasyPrint with fontconfig limited to ``fonts_dir``.
+
+    Fontconfig reads its configuration once, when Pango first loads, so this must run
+    before the import and the choice holds for the whole process.
+    """
+    global _weasyprint
+    if _weasyprint is None:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pamphleteer"
+        cache.mkdir(parents=True, exist_ok=True)
+        conf = cache / f"fonts-{hashlib.sha256(bytes(fonts_dir)).hexdigest()[:16]}.conf"
+        text = _FONTCONFIG.format(fonts=fonts_dir, cache=cache / "fontconfig")
+        if not conf.exists() or conf.read_text() != text:
+            with tempfile.NamedTemporaryFile("w", dir=cache, delete=False) as f:
+                f.write(text)
+            os.replace(f.name, conf)
+        os.environ["FONTCONFIG_FILE"] = str(conf)
+        import weasyprint
+
+        _weasyprint = weasyprint
+    return _weasyprint
+
+
+class ResourceRefused(RenderError):
+    """A document asked for a resource outside the project or over the network."""
+
+
+def contained_fetcher(weasyprint, roots: tuple[Path, ...]):
+    """A URL fetcher that serves ``file:`` and ``data:`` URLs inside ``roots`` only."""
+    roots = tuple(r.resolve() for r in roots)
+
+    class ContainedFetcher(weasyprint.URLFetcher):
+        def fetch(self, url, headers=None):
+            scheme = urlsplit(url).scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme != "file":
+                raise weasyprint.urls.FatalURLFetchingError(
+                    f"refused to fetch {url}: network access is off; "
+                    "put the file in the content folder and link it by a relative path"
+                )
+            path = Path(unquote(urlsplit(url).path)).resolve()
+            if not any(path.is_relative_to(root) for root in roots):
+                raise weasyprint.urls.FatalURLFetchingError(
+                    f"refused to read {path}: outside the project; "
+                    "copy it into the content folder"
+                )
+            if not path.is_file():
+                raise weasyprint.urls.FatalURLFetchingError(
+                    f"{path} does not exist; check the file name (it is case-sensitive)"
+                )
+            return weasyprint.urls.URLFetcherResponse(
+                url, path.read_bytes(), {"Content-Type": _mime(path)}
+            )
+
+    return ContainedFetcher()
+
+
+def _mime(path: Path) -> str:
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Box:
+    """A laid-out element's geometry in CSS px (1/96 in), with what it contains."""
+
+    id: str
+    name: str  # the value of the attribute it was found by
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+    lines: int
+    text_width: float
+
+
+class _Warnings(logging.Handler):
+    """Collect WeasyPrint's warnings: a stray one (unknown CSS, a failed image) is a bug."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+class Renderer:
+    """Lays out HTML and writes PDFs for one project; start-up is paid once per process."""
+
+    def __init__(self, fonts_dir: Path, roots: tuple[Path, ...]):
+        self.wp = _engine(fonts_dir)
+        self.fetcher = contained_fetcher(self.wp, roots)
+
+    def layout(self, html: str, base_url: Path, what: str):
+        """Lay out ``html``; WeasyPrint's warnings and refusals become ``RenderError``."""
+        handler = _Warnings()
+        logger = logging.getLogger("weasyprint")
+        logger.addHandler(handler)
+        try:
+            document = self.wp.HTML(
+                string=html, base_url=base_url.as_uri() + "/", url_fetcher=self.fetcher
+            ).render()
+        except self.wp.urls.FatalURLFetchingError as e:
+            raise ResourceRefused(f"{what}: {e}") from e
+        finally:
+            logger.removeHandler(handler)
+        if handler.messages:
+            raise RenderError(f"{what}: {handler.messages[0]}")
+        return document
+
+    def pdf(self, document, **options) -> bytes:
+        return document.write_pdf(**options)
+
+
+def _walk(box, parent=None) -> Iterator[tuple[object, object]]:
+    yield box, parent
+    for child in getattr(box, "children", None) or ():
+        yield from _walk(child, box)
+
+
+def boxes(document, attribute: str) -> dict[str, Box]:
+    """Geometry of every element that has ``attribute`` and an ``id``, by id.
+
+    Also records each one's parent box as ``<id>@box``: that is the area a fitted text
+    must fill.
+    """
+    found: dict[str, Box] = {}
+    for number, page in enumerate(document.pages):
+        for box, parent in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if element is None or element.get(attribute) is None:
+                continue
+            if type(box).__name__ in ("LineBox", "TextBox", "InlineBox"):
+                continue
+            ident = element.get("id")
+            if not ident or ident in found:
+                continue
+            lines = [b for b, _ in _walk(box) if type(b).__name__ == "LineBox"]
+            found[ident] = Box(
+                ident, element.get(attribute), number, box.position_x, box.position_y,
+                box.margin_width(), box.margin_height(), len(lines),
+                max((line.width for line in lines), default=0.0),
+            )
+            if parent is not None:
+                found[ident + "@box"] = Box(
+                    ident, element.get(attribute), number, parent.content_box_x(), parent.content_box_y(),
+                    parent.width, parent.height, 0, 0.0,
+                )
+    return found
+
+
+def outer_html(document, ident: str) -> str:
+    """Serialized HTML of the element with ``id == ident`` (to clone it into probes)."""
+    for page in document.pages:
+        for box, _ in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if element is not None and element.get("id") == ident:
+                element = copy.copy(element)
+                element.tail = None
+                return ElementTree.tostring(element, encoding="unicode", method="html")
+    raise KeyError(ident)
+
+
+def page_anchors(document) -> list[set[str]]:
+    """The element ids on each page, to find pages a layout marked (e.g. padding pages)."""
+    return [set(page.anchors) for page in document.pages]
+
+
+def text_outside(document, inset: float) -> Iterator[tuple[int, str, float]]:
+    """Text laid out closer than ``inset`` px to a page edge: (page, text, distance).
+
+    Catches what a layout lets slip into the margins or off the page: overflowing
+    columns, a long word, a running head set too close to the trim.
+    """
+    for number, page in enumerate(document.pages, 1):
+        page_box = page._page_box
+        width, height = page_box.margin_width(), page_box.margin_height()
+        for box, _ in _walk(page_box):
+            if type(box).__name__ != "TextBox" or not box.text.strip():
+                continue
+            x, y = box.position_x, box.position_y
+            distance = min(x, y, width - (x + box.width), height - (y + box.height))
+            if distance < inset - 0.5:
+                yield number, box.text.strip()[:40], distance
