@@ -110,7 +110,8 @@ def plan(project: Project, names: tuple[str, ...], variants: tuple[str, ...]) ->
     for v in variants:
         if v not in VARIANTS:
             raise UsageError(f"unknown variant {v!r}; use one of {', '.join(VARIANTS)}")
-    every = {f"{l.name}-{s.name}": (l, s) for l in layouts.values() for s in l.sizes.values()}
+    every = {f"{lay.name}-{size.name}": (lay, size)
+             for lay in layouts.values() for size in lay.sizes.values()}
     chosen: dict[str, tuple[Layout, Size]] = {}
     for name in names or project.targets or tuple(every):
         if name in layouts:
@@ -122,7 +123,7 @@ def plan(project: Project, names: tuple[str, ...], variants: tuple[str, ...]) ->
                 f"unknown target {name!r}; a target is a layout ({', '.join(layouts)}) "
                 "or a layout-size (see 'pamphleteer list')"
             )
-    return [Target(l, s, VARIANTS[v]) for l, s in chosen.values() for v in variants]
+    return [Target(lay, size, VARIANTS[v]) for lay, size in chosen.values() for v in variants]
 
 
 # --- content -> HTML ------------------------------------------------------------------
@@ -315,7 +316,8 @@ def build_output(renderer, target: Target, content: Content, project: Project,
     for number, text, distance in render.text_outside(document, inset):
         raise RenderError(
             f"{target.file}: page {number}: text {text!r} comes within "
-            f"{distance / MM_TO_PX - page['bleed']:.1f} mm of the trim (safe zone {page['safe']:g} mm); "
+            f"{distance / MM_TO_PX - page['bleed']:.1f} mm of the trim "
+            f"(safe zone {page['safe']:g} mm); "
             "the layout's margins are too small for this size"
         )
     if target.layout.page_rule == "per-slogan" and len(document.pages) != len(content.slogans):

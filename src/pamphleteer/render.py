@@ -180,8 +180,8 @@ def boxes(document, attribute: str) -> dict[str, Box]:
             )
             if parent is not None:
                 found[ident + "@box"] = Box(
-                    ident, element.get(attribute), number, parent.content_box_x(), parent.content_box_y(),
-                    parent.width, parent.height, 0, 0.0,
+                    ident, element.get(attribute), number, parent.content_box_x(),
+                    parent.content_box_y(), parent.width, parent.height, 0, 0.0,
                 )
     return found
 

@@ -1,0 +1,243 @@
+"""Time pamphleteer's whole-kit build against a naive loop over the ``weasyprint`` CLI.
+
+Usage: ``make bench`` or ``.venv/bin/python bench/run.py [--runs N]`` (default 3). Prints a
+markdown table on stdout (progress goes to stderr) and saves a copy in ``bench/results/``.
+
+What is measured, and why this way:
+
+(a) ``pamphleteer build --out <empty tmp dir>``: one process builds the whole default kit.
+(b) The naive baseline: ``weasyprint in.html out.pdf`` once per output, one after another, on
+    the final HTML that ``pamphleteer build --html`` wrote in an untimed preparation build.
+
+- Both are wall-clock times of whole subprocesses, because that is what a user waits for:
+  interpreter start-up, imports and font loading are real costs, and the loop pays them once
+  per file, which is what a single build process saves. Both render the very same documents;
+  (a) additionally copyfits and post-processes, so a/b > 1 means that work costs more than
+  the saved start-ups, a/b < 1 that the single process wins.
+- "Cold" means a new process and an empty output folder each run, so nothing is reused from a
+  previous build. The OS file cache is left warm on purpose: it is equally warm for (b).
+- Runs are interleaved (a, b, a, b, ...) so that drift (CPU frequency, other load) hits both
+  alike, and medians are reported so that one disturbed run doesn't move the result.
+- Peak RSS comes from ``os.wait4``, which reports each child on its own. The obvious
+  alternative, deltas of ``getrusage(RUSAGE_CHILDREN).ru_maxrss``, cannot work: that is the
+  maximum over all children waited for so far, so it only moves when a child sets a record.
+
+Standard library only, so it runs with whatever interpreter has the pamphleteer venv's
+``bin/`` (it looks for ``pamphleteer`` and ``weasyprint`` next to ``sys.executable``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Not resolved: a venv's python is a symlink to the system one, whose bin/ has no pamphleteer.
+BIN = Path(sys.executable).parent
+PAMPHLETEER = BIN / "pamphleteer"
+WEASYPRINT = BIN / "weasyprint"
+RESULTS = ROOT / "bench" / "results"
+SLOWEST = 5
+
+# The build's per-output stderr line, e.g. "[3/30] poster-a3-press.pdf   1 p   120 KiB  0.85 s".
+# Failed outputs ("[3/30] x.pdf  failed: ...") are skipped, whatever their message ends with;
+# the (?!\s...) stops the padding's \s+ from backing off a space to dodge the failed check.
+PROGRESS = re.compile(
+    r"^\[\d+/\d+\]\s+(?P<file>\S+\.pdf)\s+(?!\s|failed:).*?(?P<seconds>\d+(?:\.\d+)?) s\s*$"
+)
+
+
+@dataclass
+class Proc:
+    seconds: float
+    max_rss_kib: int
+    stderr: str
+
+
+@dataclass
+class BuildRun:
+    seconds: float
+    max_rss_kib: int
+    outputs: int | None  # from manifest.json; None if it could not be read
+    per_output: dict[str, float]  # file name -> seconds, as the build reports them
+
+
+@dataclass
+class LoopRun:
+    seconds: float
+    max_rss_kib: int  # the largest single weasyprint process
+    per_file: dict[str, float]  # HTML stem -> seconds of its weasyprint process
+
+
+def note(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def run(cmd: list[str | Path]) -> Proc:
+    """Run cmd in the project folder to completion; exit the benchmark if it fails."""
+    args = [str(c) for c in cmd]
+    # A file, not a pipe: nobody reads while we wait4, and a full pipe would deadlock.
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=ROOT, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen won't wait again
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    if proc.returncode != 0:
+        tail = "\n".join(stderr.splitlines()[-20:])
+        sys.exit(f"bench: `{shlex.join(args)}` exited {proc.returncode}:\n{tail}")
+    # Linux reports KiB, macOS bytes.
+    rss = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    return Proc(seconds, rss, stderr)
+
+
+def build_once(out: Path) -> BuildRun:
+    proc = run([PAMPHLETEER, "build", "--out", out])
+    per_output = {}
+    for line in proc.stderr.splitlines():
+        if m := PROGRESS.match(line.strip()):
+            per_output[m["file"]] = float(m["seconds"])
+    try:
+        outputs = len(json.loads((out / "manifest.json").read_text("utf-8"))["outputs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        outputs = None
+    return BuildRun(proc.seconds, proc.max_rss_kib, outputs, per_output)
+
+
+def loop_once(html_files: list[Path], out: Path) -> LoopRun:
+    out.mkdir()
+    per_file = {}
+    max_rss = 0
+    start = time.perf_counter()
+    for html in html_files:
+        proc = run([WEASYPRINT, html, out / f"{html.stem}.pdf"])
+        per_file[html.stem] = proc.seconds
+        max_rss = max(max_rss, proc.max_rss_kib)
+    return LoopRun(time.perf_counter() - start, max_rss, per_file)
+
+
+def secs(values: list[float]) -> tuple[str, str]:
+    """Median and range of some seconds, formatted."""
+    return (f"{statistics.median(values):.2f} s",
+            f"{min(values):.2f}–{max(values):.2f} s")
+
+
+def mib(values: list[int]) -> tuple[str, str]:
+    """Median and range of some KiB, formatted in MiB."""
+    return (f"{statistics.median(values) / 1024:.0f} MiB",
+            f"{min(values) / 1024:.0f}–{max(values) / 1024:.0f} MiB")
+
+
+def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int) -> str:
+    a = [b.seconds for b in builds]
+    b = [lp.seconds for lp in loops]
+    outputs = builds[0].outputs
+    n_out = f"{outputs} outputs" if outputs is not None else "outputs: manifest unreadable"
+    lines = [
+        "## pamphleteer build vs. weasyprint CLI loop",
+        "",
+        f"{len(builds)} run(s), interleaved a, b, a, b, …; medians, with the range over runs. "
+        f"{datetime.now():%Y-%m-%d %H:%M}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs.",
+        "",
+        "| | measurement | median | range |",
+        "|---|---|---:|---:|",
+        "| (a) | `pamphleteer build`, whole default kit, cold ({}) | {} | {} |"
+        .format(n_out, *secs(a)),
+        "| (b) | `weasyprint` CLI once per HTML file, sequential ({} files) | {} | {} |"
+        .format(html_count, *secs(b)),
+        f"| a/b | ratio of the medians | {statistics.median(a) / statistics.median(b):.2f} | |",
+        "| RSS | peak RSS of the build process | {} | {} |"
+        .format(*mib([r.max_rss_kib for r in builds])),
+        "| RSS | peak RSS of the largest single weasyprint process | {} | {} |"
+        .format(*mib([lp.max_rss_kib for lp in loops])),
+    ]
+    if outputs is not None and outputs != html_count:
+        lines += ["", f"Note: (a) built {outputs} outputs but (b) rendered {html_count} "
+                      "HTML files, so the two do not cover the same set."]
+
+    lines += ["", f"### {SLOWEST} slowest outputs", ""]
+    per_output: dict[str, list[float]] = {}
+    for build in builds:
+        for file, seconds in build.per_output.items():
+            per_output.setdefault(file, []).append(seconds)
+    if not per_output:
+        lines.append("No per-output times found in the build's stderr (expected lines like "
+                     "`[3/30] poster-a3-press.pdf   1 p   120 KiB  0.85 s`); has the progress "
+                     "format changed?")
+        return "\n".join(lines) + "\n"
+    lines += [
+        "Seconds as the build reports them per output, and the same document's `weasyprint` "
+        "call (which includes interpreter start-up); medians over runs.",
+        "",
+        "| output | build | weasyprint CLI |",
+        "|---|---:|---:|",
+    ]
+    medians = {file: statistics.median(v) for file, v in per_output.items()}
+    for file in sorted(medians, key=medians.get, reverse=True)[:SLOWEST]:
+        cli = [lp.per_file[stem] for lp in loops if (stem := Path(file).stem) in lp.per_file]
+        lines.append(f"| {file} | {medians[file]:.2f} s | {secs(cli)[0] if cli else '–'} |")
+    return "\n".join(lines) + "\n"
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=positive, default=3,
+                        help="runs of each measurement (default: 3)")
+    parser.add_argument("--no-save", action="store_true",
+                        help="only print the table, don't save it in bench/results/")
+    args = parser.parse_args(argv)
+
+    for tool in (PAMPHLETEER, WEASYPRINT):
+        if not tool.exists():
+            sys.exit(f"bench: {tool} not found; run `make bench`, which sets up .venv first")
+
+    with tempfile.TemporaryDirectory(prefix="pamphleteer-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        note("preparing the HTML for (b): pamphleteer build --html (not timed)")
+        run([PAMPHLETEER, "build", "--html", "--out", tmp / "prep"])
+        html_files = sorted((tmp / "prep" / "html").glob("*.html"))
+        if not html_files:
+            sys.exit(f"bench: `pamphleteer build --html` wrote no HTML in {tmp / 'prep/html'}")
+
+        builds, loops = [], []
+        for i in range(1, args.runs + 1):
+            note(f"run {i}/{args.runs}: (a) pamphleteer build")
+            builds.append(build_once(tmp / f"a{i}"))
+            note(f"run {i}/{args.runs}: (b) weasyprint × {len(html_files)}")
+            loops.append(loop_once(html_files, tmp / f"b{i}"))
+
+    table = report(builds, loops, len(html_files))
+    print(table, end="")
+    if not args.no_save:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{datetime.now():%Y%m%d-%H%M%S}.md"
+        path.write_text(table, "utf-8")
+        note(f"saved {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
