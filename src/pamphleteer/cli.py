@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -47,7 +49,10 @@ def cli():
 @click.option("--html", is_flag=True,
               help="Also write each output's final HTML to OUT/html/, renderable on its "
                    "own by the weasyprint command.")
-def build_command(targets, project, content_dir, out_dir, variants, html):
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default="the number of cores",
+              help="Outputs rendered in parallel, each worker paying start-up once.")
+def build_command(targets, project, content_dir, out_dir, variants, html, jobs):
     """Build TARGETS, or the whole kit when none are named.
 
     A target is a layout (poster) or a layout and size (leaflet-a4,
@@ -64,13 +69,15 @@ def build_command(targets, project, content_dir, out_dir, variants, html):
         targets=targets,
         variants=variants or tuple(VARIANTS),
         html=html,
+        jobs=jobs,
     )
+    started = time.perf_counter()
     with _Progress() as progress:
         outputs = build(job, progress.update)
     failed = [o for o in outputs if o.error]
     built = len(outputs) - len(failed)
     click.echo(f"{built} of {len(outputs)} outputs built in "
-               f"{p.relative(job.out_dir)}/ ({sum(o.seconds for o in outputs):.1f} s)", err=True)
+               f"{p.relative(job.out_dir)}/ in {time.perf_counter() - started:.1f} s", err=True)
     if failed:
         raise BuildFailed(
             f"{len(failed)} output(s) failed: " + "; ".join(o.error for o in failed)

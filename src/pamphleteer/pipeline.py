@@ -72,6 +72,7 @@ class Job:
     targets: tuple[str, ...] = ()
     variants: tuple[str, ...] = tuple(VARIANTS)
     html: bool = False
+    jobs: int = 1
 
 
 @dataclass
@@ -225,6 +226,21 @@ class Typesetter:
         fitted = copyfit.fit(targets, self.measure, self.what)
         return copyfit.css(fitted)
 
+    def check_fits(self, document) -> None:
+        """Every fitted text within its box in the final layout: nothing overflows."""
+        from pamphleteer import render
+
+        found = render.boxes(document, "data-fit")
+        for ident, box in found.items():
+            area = found.get(ident + "@box")
+            if ident.endswith("@box") or area is None:
+                continue
+            if box.height > area.height + 1 or box.text_width > area.width + 1:
+                raise RenderError(
+                    f"{self.what}: #{ident} overflows its box ({box.height:.0f} px tall in "
+                    f"{area.height:.0f} px); give it a box of fixed size in the layout's CSS"
+                )
+
     def measure(self, probes) -> dict[str, tuple[float, int, float]]:
         """Lay out all probes in one document and read back their sizes."""
         from pamphleteer import render
@@ -282,6 +298,8 @@ class Typesetter:
             html, document = self.body_fit(fit_css)
         elif fit_css:
             html, document = self.layout(fit_css)
+        if fit_css:
+            self.check_fits(document)
         return html, self.paginate(document)
 
     def paginate(self, document):
@@ -415,15 +433,8 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
     content = load_content(job.content_dir)
     check_inputs(content, targets, project.fonts_dir)
 
-    from pamphleteer.check import bundled_font_names
-    from pamphleteer.render import Renderer
-
-    renderer = Renderer(project.fonts_dir, (project.root, content.folder.resolve()))
-    font_names = bundled_font_names(project.fonts_dir)
-    html_dir = job.out_dir / "html" if job.html else None
     outputs = []
-    for index, output in enumerate(_each(targets, lambda t: build_output(
-            renderer, t, content, project, job.out_dir, html_dir, font_names)), 1):
+    for index, output in enumerate(_run(job, content, targets), 1):
         outputs.append(output)
         if on_output:
             on_output(output, index, len(targets))
@@ -431,14 +442,51 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
     return outputs
 
 
-def _each(targets: list[Target], make: Callable[[Target], Output]) -> Iterator[Output]:
-    for target in targets:
-        started = time.perf_counter()
-        try:
-            yield make(target)
-        except PamphleteerError as e:
-            yield Output(target, error=e.format_message(),
-                         seconds=time.perf_counter() - started)
+_worker: dict = {}
+
+
+def _start_worker(job: Job, content: Content) -> None:
+    """Pay the renderer's start-up (imports, fonts) once per worker process."""
+    from pamphleteer.check import bundled_font_names
+    from pamphleteer.render import Renderer
+
+    project = job.project
+    _worker.update(
+        job=job,
+        content=content,
+        renderer=Renderer(project.fonts_dir, (project.root, content.folder.resolve())),
+        fonts=bundled_font_names(project.fonts_dir),
+    )
+
+
+def _build_one(target: Target) -> Output:
+    job, content = _worker["job"], _worker["content"]
+    started = time.perf_counter()
+    try:
+        return build_output(_worker["renderer"], target, content, job.project, job.out_dir,
+                            job.out_dir / "html" if job.html else None, _worker["fonts"])
+    except PamphleteerError as e:
+        return Output(target, error=e.format_message(), seconds=time.perf_counter() - started)
+
+
+def _run(job: Job, content: Content, targets: list[Target]) -> Iterator[Output]:
+    """Outputs as they finish: in this process for one job, else in worker processes."""
+    jobs = min(job.jobs, len(targets))
+    if jobs <= 1:
+        _start_worker(job, content)
+        yield from map(_build_one, targets)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(job, content)) as pool:
+        futures = {pool.submit(_build_one, t): t for t in targets}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                yield Output(futures[future], error=f"{futures[future].file}: the worker "
+                             "process building it crashed; run again with --jobs 1 to see why")
 
 
 def write_manifest(job: Job, content: Content, outputs: list[Output]) -> None:

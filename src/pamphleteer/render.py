@@ -97,7 +97,11 @@ def _mime(path: Path) -> str:
 
 @dataclass(frozen=True)
 class Box:
-    """A laid-out element's geometry in CSS px (1/96 in), with what it contains."""
+    """A laid-out element's geometry in CSS px (1/96 in), with what it contains.
+
+    ``text_width`` is how far its furthest line reaches from its left edge, indents and
+    padding included: that is what must stay within the width it is given.
+    """
 
     id: str
     name: str  # the value of the attribute it was found by
@@ -176,7 +180,8 @@ def boxes(document, attribute: str) -> dict[str, Box]:
             found[ident] = Box(
                 ident, element.get(attribute), number, box.position_x, box.position_y,
                 box.margin_width(), box.margin_height(), len(lines),
-                max((line.width for line in lines), default=0.0),
+                max((line.position_x + line.width - box.position_x for line in lines),
+                    default=0.0),
             )
             if parent is not None:
                 found[ident + "@box"] = Box(
