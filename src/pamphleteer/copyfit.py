@@ -1,20 +1,22 @@
 """Set a text at the largest size that fits its box, on balanced lines.
 
 Sizes come from measuring laid-out text, never from counting characters. Every pass
-lays out many candidates at once (one probe per candidate, all in one document), and
-one fact keeps the passes few: with the same line breaks, a text's height and its widest
-line grow in proportion to its size, and the breaks stay the same for as long as every
-line still fits the width. So one probe that fits tells the exact size at which its
-breaks stop fitting (its *limit*), not just that it fits.
+lays out many candidates at once (one probe per candidate, all in one document), so
+the number of layout passes stays small however many texts a page has:
 
-1. coarse sizes from the minimum to the maximum, 40 % apart; the best limit wins;
-2. just above that limit the text breaks into one more line: probe there, take the new
-   limit if it fits, and repeat (rarely more than one or two passes);
+1. coarse sizes from the minimum to the maximum, 40 % apart, bracket the answer
+   between the largest size that fits and the next, which does not;
+2. the bracket narrows to 1 % in a few passes. Each pass probes a guess and the
+   bracket's midpoint. The guess comes from a fact of single-column text: with the
+   same line breaks, height and line length grow in proportion to the size, so a probe
+   that fits tells where its breaks stop fitting. Where that does not hold (columns,
+   fixed gaps), the midpoint still halves the bracket;
 3. at the chosen size, narrower widths: the narrowest that keeps the line count gives
    balanced lines (no lone word on the last line), like CSS ``text-wrap: balance``.
 
-A text fits when its height is within the box and no line is wider than the box (a
-long word that cannot break overflows sideways).
+A text fits when its height is within the box and no line reaches past the box's
+width (a long word that cannot break overflows sideways). The size chosen is always
+one that was laid out and seen to fit.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from pamphleteer.errors import RenderError
 
 PX_PER_PT = 96 / 72
 COARSE_STEP = 1.4
-REFINE_PASSES = 4
-ABOVE_LIMIT = 1.002  # a probe this far past a limit has broken into one more line
+PRECISION = 1.01  # stop when the largest fitting size is within 1 % of one that does not
+REFINE_PASSES = 6
 BALANCE_WIDTHS = tuple(1 - 0.06 * i for i in range(8))  # 100 % down to 58 %
 EPSILON_PX = 0.5
 
@@ -102,6 +104,7 @@ def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str,
     targets = list(targets)
     if not targets:
         return {}
+    by_id = {t.id: t for t in targets}
 
     def run(candidates: dict[str, list[tuple[float, float]]]):
         probes = [
@@ -116,30 +119,39 @@ def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str,
         return by_target
 
     high = {t.id: max(t.spec.min_pt, min(t.spec.max_pt, t.height / PX_PER_PT)) for t in targets}
-    coarse = run({t.id: [(s, t.width) for s in _ladder(t.spec.min_pt, high[t.id], COARSE_STEP)]
-                  for t in targets})
-    best: dict[str, tuple[float, int]] = {}  # target id -> (size, lines)
-    for t in targets:
-        fitting = [(_limit(p, m, high[t.id]), m[1]) for p, m in coarse[t.id] if _fits(p, m)]
-        if not fitting:
-            raise RenderError(
-                f"{where}: {t.label!r} does not fit its box even at the minimum "
-                f"{t.spec.min_pt:g} pt; shorten the text, or lower min_pt in the "
-                f"layout's [fit.{t.spec.name}]"
-            )
-        best[t.id] = max(fitting)
-    by_id = {t.id: t for t in targets}
-    open_ = {t.id for t in targets if best[t.id][0] < high[t.id]}
-    for _ in range(REFINE_PASSES):
-        if not open_:
+    lo: dict[str, tuple[Probe, tuple[float, int, float]]] = {}  # largest size seen to fit
+    hi: dict[str, float] = {}  # smallest size seen not to fit
+    results = run({t.id: [(s, t.width) for s in _ladder(t.spec.min_pt, high[t.id], COARSE_STEP)]
+                   for t in targets})
+    for _ in range(REFINE_PASSES + 1):
+        for ident, probed in results.items():
+            for probe, metrics in probed:
+                if _fits(probe, metrics):
+                    if ident not in lo or probe.size_pt > lo[ident][0].size_pt:
+                        lo[ident] = (probe, metrics)
+                else:
+                    hi[ident] = min(hi.get(ident, math.inf), probe.size_pt)
+        for t in targets:
+            if t.id not in lo:
+                raise RenderError(
+                    f"{where}: {t.label!r} does not fit its box even at the minimum "
+                    f"{t.spec.min_pt:g} pt; shorten the text, or lower min_pt in the "
+                    f"layout's [fit.{t.spec.name}]"
+                )
+        candidates = {}
+        for ident, (probe, metrics) in lo.items():
+            low, top = probe.size_pt, hi.get(ident, math.inf)
+            if top == math.inf and low >= high[ident] or top / low <= PRECISION:
+                continue
+            top = min(top, high[ident] * 1.0001)
+            guess = _limit(probe, metrics, high[ident])
+            sizes = {math.sqrt(low * top)} | {s for s in (guess, guess * 1.003) if low < s < top}
+            candidates[ident] = [(min(s, high[ident]), by_id[ident].width) for s in sorted(sizes)]
+        if not candidates:
             break
-        above = run({i: [(min(high[i], best[i][0] * ABOVE_LIMIT), by_id[i].width)]
-                     for i in open_})
-        for ident, [(probe, metrics)] in above.items():
-            if _fits(probe, metrics) and _limit(probe, metrics, high[ident]) > best[ident][0]:
-                best[ident] = (_limit(probe, metrics, high[ident]), metrics[1])
-            else:
-                open_.discard(ident)
+        results = run(candidates)
+
+    best = {ident: (probe.size_pt, metrics[1]) for ident, (probe, metrics) in lo.items()}
     fitted = {t.id: Fitted(t.id, best[t.id][0], t.width, best[t.id][1]) for t in targets}
     balance = [t for t in targets if t.spec.balance and best[t.id][1] > 1]
     if balance:

@@ -219,8 +219,9 @@ class Typesetter:
                 )
             area = found[ident + "@box"]
             html = render.outer_html(document, ident)
-            targets.append(copyfit.FitTarget(ident, html, area.width, area.height, spec,
-                                             plain(html).strip()))
+            label = " ".join(plain(html).split())
+            label = label if len(label) <= 70 else label[:69] + "…"
+            targets.append(copyfit.FitTarget(ident, html, area.width, area.height, spec, label))
         if not targets:
             return ""
         fitted = copyfit.fit(targets, self.measure, self.what)
