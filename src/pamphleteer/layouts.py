@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from pamphleteer.copyfit import FitSpec
 from pamphleteer.errors import ConfigError, LayoutError, UsageError
@@ -58,14 +59,13 @@ class Layout:
         """Every file this layout is made of (its inputs, for the cache and reports)."""
         return sorted(p for folder in self.folders for p in folder.rglob("*") if p.is_file())
 
-    def css(self) -> str:
+    def stylesheets(self) -> list[Path]:
         """``_base/print.css``, then each ancestor's ``style.css``, then this one's."""
-        return "\n".join(
-            (folder / name).read_text(encoding="utf-8")
-            for folder in reversed(self.folders)
-            for name in ("print.css", "style.css")
-            if (folder / name).is_file()
-        )
+        return [folder / name for folder in reversed(self.folders)
+                for name in ("print.css", "style.css") if (folder / name).is_file()]
+
+    def css(self) -> str:
+        return "\n".join(p.read_text(encoding="utf-8") for p in self.stylesheets())
 
 
 def _read_toml(path: Path) -> dict:
@@ -174,8 +174,12 @@ def css_properties(values: dict[str, str]) -> str:
 
 
 def render_template(layout: Layout, context: dict, what: str) -> str:
-    """Render ``main.html.j2``; Jinja errors become one-line ``LayoutError``s."""
-    env = jinja2.Environment(
+    """Render ``main.html.j2``; Jinja errors become one-line ``LayoutError``s.
+
+    Sandboxed: a layout may come from a pull request, and Jinja's plain environment
+    lets a template reach Python internals.
+    """
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(f) for f in layout.folders]),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -190,6 +194,8 @@ def render_template(layout: Layout, context: dict, what: str) -> str:
         ) from e
     except jinja2.TemplateNotFound as e:
         raise LayoutError(f"{what}: template {e.name} not found in {layout.folders[0]}") from e
+    except jinja2.sandbox.SecurityError as e:
+        raise LayoutError(f"{what}: {_template_place(e)}refused: {e}") from e
     except jinja2.UndefinedError as e:
         raise LayoutError(f"{what}: {_template_place(e)}{e.message}; "
                           "check the variable's name against layouts/README.md") from e

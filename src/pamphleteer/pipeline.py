@@ -200,7 +200,8 @@ class Typesetter:
 
     def layout(self, extra_css: str = ""):
         html = self.html(extra_css)
-        return html, self.r.layout(html, self.base, self.what)
+        return html, self.r.layout(html, self.base, self.what,
+                                   self.target.layout.stylesheets())
 
     def fit_css(self, document) -> str:
         """Fit every ``data-fit`` element of the layout into its box (see copyfit)."""

@@ -8,6 +8,7 @@ sneak in as a fallback), and every resource a document asks for goes through
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import logging
@@ -125,6 +126,17 @@ class _Warnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+@contextlib.contextmanager
+def _capture() -> Iterator[list[str]]:
+    handler = _Warnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
 class Renderer:
     """Lays out HTML and writes PDFs for one project; start-up is paid once per process."""
 
@@ -132,22 +144,32 @@ class Renderer:
         self.wp = _engine(fonts_dir)
         self.fetcher = contained_fetcher(self.wp, roots)
 
-    def layout(self, html: str, base_url: Path, what: str):
-        """Lay out ``html``; WeasyPrint's warnings and refusals become ``RenderError``."""
-        handler = _Warnings()
-        logger = logging.getLogger("weasyprint")
-        logger.addHandler(handler)
-        try:
-            document = self.wp.HTML(
-                string=html, base_url=base_url.as_uri() + "/", url_fetcher=self.fetcher
-            ).render()
-        except self.wp.urls.FatalURLFetchingError as e:
-            raise ResourceRefused(f"{what}: {e}") from e
-        finally:
-            logger.removeHandler(handler)
-        if handler.messages:
-            raise RenderError(f"{what}: {handler.messages[0]}")
+    def layout(self, html: str, base_url: Path, what: str, stylesheets: list[Path] = ()):
+        """Lay out ``html``; WeasyPrint's warnings and refusals become ``RenderError``.
+
+        A warning about CSS is traced back to the stylesheet and line it comes from
+        (the document holds all of them in one ``<style>``, so its own line numbers
+        would point nowhere useful).
+        """
+        with _capture() as warnings:
+            try:
+                document = self.wp.HTML(
+                    string=html, base_url=base_url.as_uri() + "/", url_fetcher=self.fetcher
+                ).render()
+            except self.wp.urls.FatalURLFetchingError as e:
+                raise ResourceRefused(f"{what}: {e}") from e
+        if warnings:
+            raise RenderError(f"{what}: {self._css_source(stylesheets) or warnings[0]}")
         return document
+
+    def _css_source(self, stylesheets) -> str | None:
+        """``file: message`` for the first stylesheet that WeasyPrint warns about alone."""
+        for path in stylesheets:
+            with _capture() as warnings:
+                self.wp.CSS(string=path.read_text(encoding="utf-8"), url_fetcher=self.fetcher)
+            if warnings:
+                return f"{path}: {warnings[0]}"
+        return None
 
     def pdf(self, document, **options) -> bytes:
         return document.write_pdf(**options)
