@@ -156,7 +156,8 @@ def body_class(target: Target) -> str:
     return f"layout-{target.layout.name} size-{target.size.name} variant-{target.variant.name}"
 
 
-def to_html(target: Target, content: Content, page: dict[str, float], css: str) -> str:
+def to_html(target: Target, content: Content, page: dict[str, float], css: str,
+            pads: int = PAD_PAGES) -> str:
     """Render the layout's template. Content fields are HTML already (Markdown output),
     so they are marked safe; everything a template adds itself is escaped."""
     article = {k: Markup(v) if isinstance(v, str) else v
@@ -174,7 +175,7 @@ def to_html(target: Target, content: Content, page: dict[str, float], css: str) 
             "page": page,
             "css": Markup(css),
             "body_class": body_class(target),
-            "pad_pages": PAD_PAGES if target.layout.page_rule == "multiple-of-4" else 0,
+            "pad_pages": pads if target.layout.page_rule == "multiple-of-4" else 0,
         },
         target.name,
     )
@@ -194,9 +195,9 @@ class Typesetter:
         self.base = content.folder
         self.what = f"{target.file}"
 
-    def html(self, extra_css: str = "") -> str:
+    def html(self, extra_css: str = "", pads: int = PAD_PAGES) -> str:
         return to_html(self.target, self.content, self.page,
-                       stylesheet(self.target, self.page, extra_css))
+                       stylesheet(self.target, self.page, extra_css), pads)
 
     def layout(self, extra_css: str = ""):
         html = self.html(extra_css)
@@ -264,57 +265,64 @@ class Typesetter:
         return {p.id: (found[p.id].height, found[p.id].lines, found[p.id].text_width)
                 for p in probes}
 
-    def body_fit(self, fit_css: str):
-        """The largest body size in the layout's range whose text fills ``pages`` pages."""
+    def body_fit(self, fit_css: str) -> tuple[str, object]:
+        """The largest body size in the layout's range whose text fills ``pages`` pages.
+
+        Returns the CSS that sets it (fits included) and the laid-out document.
+        """
         spec = self.target.layout.body_fit
         wanted = self.target.layout.pages
 
         def at(size: float):
-            return self.layout(f"{fit_css}\n:root {{ --body-size: {size:.2f}pt; }}")
+            css = f"{fit_css}\n:root {{ --body-size: {size:.2f}pt; }}"
+            return css, self.layout(css)[1]
 
-        html, doc = at(spec.max_pt)
+        css, doc = at(spec.max_pt)
         if len(doc.pages) <= wanted:
-            return html, doc
-        low_html, low_doc = at(spec.min_pt)
-        if len(low_doc.pages) > wanted:
+            return css, doc
+        best = at(spec.min_pt)
+        if len(best[1].pages) > wanted:
             raise RenderError(
-                f"{self.what}: the article needs {len(low_doc.pages)} pages even at the "
+                f"{self.what}: the article needs {len(best[1].pages)} pages even at the "
                 f"smallest body size {spec.min_pt:g} pt, and this layout has {wanted}; "
                 "shorten the article or use the booklet"
             )
-        low, high, best = spec.min_pt, spec.max_pt, (low_html, low_doc)
+        low, high = spec.min_pt, spec.max_pt
         while high - low > 0.1:
             mid = round((low + high) / 2, 2)
-            html, doc = at(mid)
+            css, doc = at(mid)
             if len(doc.pages) <= wanted:
-                low, best = mid, (html, doc)
+                low, best = mid, (css, doc)
             else:
                 high = mid
         return best
 
-    def typeset(self):
+    def typeset(self) -> tuple[str, object]:
         """Return the final HTML and laid-out document, with every fit applied."""
+        css = ""
         html, document = self.layout()
         fit_css = self.fit_css(document)
         if self.target.layout.body_fit:
-            html, document = self.body_fit(fit_css)
+            css, document = self.body_fit(fit_css)
         elif fit_css:
-            html, document = self.layout(fit_css)
+            css = fit_css
+            document = self.layout(css)[1]
         if fit_css:
             self.check_fits(document)
-        return html, self.paginate(document)
+        document, pads = self.paginate(document)
+        return self.html(css, pads), document
 
-    def paginate(self, document):
+    def paginate(self, document) -> tuple[object, int]:
         """Drop the booklet's spare blank pages that a multiple of 4 does not need."""
         if self.target.layout.page_rule != "multiple-of-4":
-            return document
+            return document, 0
         from pamphleteer import render
 
         anchors = render.page_anchors(document)
         pads = [i for i, ids in enumerate(anchors) if any(a.startswith("pad-") for a in ids)]
         needed = (-(len(anchors) - len(pads))) % 4
         drop = set(pads[needed:])
-        return document.copy([p for i, p in enumerate(document.pages) if i not in drop])
+        return document.copy([p for i, p in enumerate(document.pages) if i not in drop]), needed
 
 
 # --- one output: lay out, write, post-process, check ----------------------------------
