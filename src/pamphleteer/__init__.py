@@ -1,8 +1,5 @@
 """pamphleteer: one content folder in, a print-ready kit of PDFs out."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("pamphleteer")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+# The single source of the version (pyproject.toml reads it from here): a literal, so
+# that a no-op build does not pay for importlib.metadata.
+__version__ = "0.1.0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -11,12 +12,32 @@ import click
 
 from pamphleteer import __version__
 from pamphleteer.config import Project, find_project, load_project
-from pamphleteer.errors import BuildFailed
+from pamphleteer.errors import BuildFailed, UsageError
+from pamphleteer.outputs import DEFAULT_EPOCH
 from pamphleteer.pipeline import VARIANTS, Job, Output, build, plan
 
 
 def _project(path: Path | None) -> Project:
     return load_project(path if path else find_project(Path.cwd()))
+
+
+def _epoch() -> int:
+    """Dates written into outputs: ``SOURCE_DATE_EPOCH`` if set, else a fixed date."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return DEFAULT_EPOCH
+    if not value.isdigit():
+        raise UsageError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds since 1970")
+    return int(value)
+
+
+def _shard(ctx, param, value: str | None) -> tuple[int, int]:
+    if value is None:
+        return (1, 1)
+    index, _, count = value.partition("/")
+    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise click.BadParameter(f"{value!r}: write I/N with 1 ≤ I ≤ N, e.g. 2/4")
+    return int(index), int(count)
 
 
 project_option = click.option(
@@ -52,12 +73,25 @@ def cli():
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default="the number of cores",
               help="Outputs rendered in parallel, each worker paying start-up once.")
-def build_command(targets, project, content_dir, out_dir, variants, html, jobs):
+@click.option("--force", is_flag=True, help="Rebuild every output, changed or not.")
+@click.option("--shard", callback=_shard, metavar="I/N",
+              help="Build only the I-th of N stable shares of the outputs (for a CI "
+                   "matrix); combine the shards with 'pamphleteer merge'.")
+@click.option("--zip", "make_zip", is_flag=True,
+              help="Also write OUT/<content>-kit.zip with every PDF and the manifest.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per output on stdout (for scripts and CI).")
+def build_command(targets, project, content_dir, out_dir, variants, html, jobs, force,
+                  shard, make_zip, as_json):
     """Build TARGETS, or the whole kit when none are named.
 
     A target is a layout (poster) or a layout and size (leaflet-a4,
     placard-a3-landscape); 'pamphleteer list' shows them all. Outputs are
-    OUT/<layout>-<size>-<variant>.pdf plus OUT/manifest.json.
+    OUT/<layout>-<size>-<variant>.pdf plus OUT/manifest.json. Outputs whose
+    inputs did not change since the last build are kept as they are.
+
+    Dates inside the PDFs come from SOURCE_DATE_EPOCH when it is set, else from a
+    fixed date: the same inputs always give the same bytes.
 
     Exit codes: 0 built, 1 some output failed (the rest are built), 2 bad input.
     """
@@ -70,18 +104,41 @@ def build_command(targets, project, content_dir, out_dir, variants, html, jobs):
         variants=variants or tuple(VARIANTS),
         html=html,
         jobs=jobs,
+        force=force,
+        shard=shard,
+        zip=make_zip,
+        source_date_epoch=_epoch(),
     )
     started = time.perf_counter()
-    with _Progress() as progress:
+    with _Progress(as_json) as progress:
         outputs = build(job, progress.update)
     failed = [o for o in outputs if o.error]
-    built = len(outputs) - len(failed)
-    click.echo(f"{built} of {len(outputs)} outputs built in "
-               f"{p.relative(job.out_dir)}/ in {time.perf_counter() - started:.1f} s", err=True)
+    skipped = sum(o.skipped for o in outputs)
+    click.echo(f"{len(outputs) - len(failed) - skipped} built, {skipped} unchanged, "
+               f"{len(failed)} failed, in {p.relative(job.out_dir)}/ "
+               f"({time.perf_counter() - started:.1f} s)", err=True)
     if failed:
         raise BuildFailed(
             f"{len(failed)} output(s) failed: " + "; ".join(o.error for o in failed)
         )
+
+
+@cli.command("merge")
+@click.argument("shards", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder to merge into.")
+@click.option("--zip", "make_zip", is_flag=True,
+              help="Also write OUT/<content>-kit.zip with every PDF and the manifest.")
+def merge_command(shards, out_dir, make_zip):
+    """Combine the output folders of 'build --shard' runs into one, as a full build."""
+    from pamphleteer.outputs import merge, write_zip
+
+    manifest = merge(list(shards), out_dir)
+    if make_zip:
+        write_zip(out_dir, Path(manifest.content).name, manifest)
+    click.echo(f"merged {len(manifest.entries)} outputs from {len(shards)} folders "
+               f"into {out_dir}/", err=True)
 
 
 @cli.command("list")
@@ -99,11 +156,14 @@ def list_command(project):
 
 
 class _Progress:
-    """A bar on a terminal; one plain line per output elsewhere (CI logs)."""
+    """A bar on a terminal; one plain line per output elsewhere (CI logs); or JSON."""
+
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+        self.bar = None
 
     def __enter__(self):
-        self.bar = None
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and not self.as_json:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
@@ -113,8 +173,18 @@ class _Progress:
         return self
 
     def update(self, output: Output, index: int, total: int) -> None:
-        status = f"failed: {output.error}" if output.error else (
-            f"{output.pages:>2} p  {output.bytes / 1024:>6.0f} KiB  {output.seconds:5.2f} s")
+        if self.as_json:
+            click.echo(json.dumps({
+                "event": "output", "index": index, "total": total, "file": output.target.file,
+                "status": "failed" if output.error else "unchanged" if output.skipped
+                else "built",
+                "pages": output.pages, "bytes": output.bytes,
+                "seconds": round(output.seconds, 3), "error": output.error,
+            }, ensure_ascii=False))
+            return
+        status = (f"failed: {output.error}" if output.error else "unchanged" if output.skipped
+                  else f"{output.pages:>2} p  {output.bytes / 1024:>6.0f} KiB  "
+                       f"{output.seconds:5.2f} s")
         line = f"[{index}/{total}] {output.target.file:<40} {status}"
         if self.bar:
             self.bar.update(self.task, total=total, completed=index,

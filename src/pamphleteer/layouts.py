@@ -9,6 +9,7 @@ WeasyPrint.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -173,21 +174,27 @@ def css_properties(values: dict[str, str]) -> str:
     return ":root {\n" + "\n".join(lines) + "\n}\n"
 
 
+@functools.cache
+def _environment(folders: tuple[Path, ...]) -> SandboxedEnvironment:
+    """One environment per layout, so each template is compiled once per process
+    (Jinja checks the files' modification times before reusing a compiled one)."""
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 def render_template(layout: Layout, context: dict, what: str) -> str:
     """Render ``main.html.j2``; Jinja errors become one-line ``LayoutError``s.
 
     Sandboxed: a layout may come from a pull request, and Jinja's plain environment
     lets a template reach Python internals.
     """
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(f) for f in layout.folders]),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
     try:
-        return env.get_template("main.html.j2").render(context)
+        return _environment(layout.folders).get_template("main.html.j2").render(context)
     except jinja2.TemplateSyntaxError as e:
         raise LayoutError(
             f"{e.filename or e.name}:{e.lineno}: template syntax error: {e.message}"

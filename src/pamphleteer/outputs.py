@@ -1,0 +1,165 @@
+"""The output folder: atomic writes, a lock, the manifest, the zip, merging shards.
+
+The manifest is the build's memory: each entry records the digest of the output's
+inputs, so the next build skips what is unchanged. It is rewritten (atomically) after
+every output, so a build that is interrupted loses nothing it finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pamphleteer import __version__
+from pamphleteer.errors import UsageError
+
+MANIFEST = "manifest.json"
+LOCK = ".pamphleteer.lock"
+DEFAULT_EPOCH = 946684800  # 2000-01-01T00:00:00Z: dates in outputs never come from the clock
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@contextlib.contextmanager
+def locked(out_dir: Path, wait: bool = True) -> Iterator[None]:
+    """Hold the output folder for one build; a second build waits (or refuses)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / LOCK, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError as e:
+            raise UsageError(
+                f"{out_dir}: another pamphleteer build is writing here; wait for it to "
+                "finish or build into another --out"
+            ) from e
+        for stale in out_dir.glob(".*.tmp"):  # left by a build that was killed
+            stale.unlink(missing_ok=True)
+        yield
+
+
+@dataclass
+class Manifest:
+    """``manifest.json``: what the output folder holds and what each file was made of."""
+
+    path: Path
+    content: str
+    source_date_epoch: int
+    entries: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, out_dir: Path, content: str, epoch: int) -> Manifest:
+        """The existing manifest's entries whose files are still there, unchanged."""
+        manifest = cls(out_dir / MANIFEST, content, epoch)
+        try:
+            data = json.loads(manifest.path.read_text(encoding="utf-8"))
+            if data.get("content") != content or data.get("source_date_epoch") != epoch:
+                return manifest
+            for entry in data["outputs"]:
+                file = out_dir / entry["file"]
+                if file.is_file() and file.stat().st_size == entry["bytes"]:
+                    manifest.entries[entry["file"]] = entry
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+        return manifest
+
+    def fresh(self, file: str, inputs: str) -> bool:
+        """Built from exactly these inputs, and the file still has the recorded bytes."""
+        entry = self.entries.get(file)
+        return (entry is not None and entry.get("inputs_sha256") == inputs
+                and sha256_file(self.path.parent / file) == entry["sha256"])
+
+    def record(self, entry: dict) -> None:
+        self.entries[entry["file"]] = entry
+        self.save()
+
+    def as_dict(self) -> dict:
+        entries = [self.entries[k] for k in sorted(self.entries)]
+        digest = hashlib.sha256("".join(e["inputs_sha256"] for e in entries).encode())
+        return {
+            "generator": f"pamphleteer {__version__}",
+            "content": self.content,
+            "source_date_epoch": self.source_date_epoch,
+            "inputs_sha256": digest.hexdigest(),
+            "outputs": entries,
+        }
+
+    def save(self) -> None:
+        text = json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        write_atomic(self.path, text.encode())
+
+
+def write_zip(out_dir: Path, name: str, manifest: Manifest) -> Path:
+    """``<name>-kit.zip``: every PDF and the manifest, byte-identical on every rebuild.
+
+    Entries are sorted and stamped with the build's fixed date, never the clock.
+    """
+    from datetime import UTC, datetime
+
+    stamp = datetime.fromtimestamp(max(manifest.source_date_epoch, 315532800), UTC)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for file in [*sorted(manifest.entries), MANIFEST]:
+            info = zipfile.ZipInfo(file, stamp.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, (out_dir / file).read_bytes())
+    path = out_dir / f"{name}-kit.zip"
+    write_atomic(path, buffer.getvalue())
+    return path
+
+
+def merge(sources: list[Path], out_dir: Path) -> Manifest:
+    """Combine shard folders into one, as a single full build would have written it."""
+    merged: Manifest | None = None
+    with locked(out_dir):
+        for source in sources:
+            try:
+                data = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                raise UsageError(
+                    f"{source / MANIFEST}: cannot read the shard's manifest: {e}") from e
+            if merged is None:
+                merged = Manifest(out_dir / MANIFEST, data["content"], data["source_date_epoch"])
+            elif (data["content"], data["source_date_epoch"]) != (
+                    merged.content, merged.source_date_epoch):
+                raise UsageError(f"{source}: built from other content or another date than "
+                                 f"{sources[0]}; merge shards of one build only")
+            for entry in data["outputs"]:
+                if sha256_file(source / entry["file"]) != entry["sha256"]:
+                    raise UsageError(f"{source / entry['file']}: does not match its manifest "
+                                     "entry; rebuild that shard")
+                if source.resolve() != out_dir.resolve():
+                    shutil.copyfile(source / entry["file"], out_dir / f".{entry['file']}.tmp")
+                    os.replace(out_dir / f".{entry['file']}.tmp", out_dir / entry["file"])
+                merged.entries[entry["file"]] = entry
+        if merged is None:
+            raise UsageError("nothing to merge; name the shards' output folders")
+        merged.save()
+    return merged

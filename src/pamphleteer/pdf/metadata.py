@@ -1,0 +1,14 @@
+"""Document dates from the build's fixed epoch, never the clock, so rebuilds are identical."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pikepdf
+
+
+def set_dates(pdf: pikepdf.Pdf, epoch: int) -> pikepdf.Pdf:
+    stamp = datetime.fromtimestamp(epoch, UTC).strftime("D:%Y%m%d%H%M%SZ")
+    pdf.docinfo["/CreationDate"] = stamp
+    pdf.docinfo["/ModDate"] = stamp
+    return pdf

@@ -1,0 +1,223 @@
+"""Content -> HTML -> laid-out pages, for one target: templates, stylesheets and fits.
+
+``Typesetter.typeset()`` renders the layout's template, fits every ``data-fit`` text
+(see ``copyfit``), sizes the body text where the layout asks for it, and drops the
+booklet's spare blank pages. WeasyPrint is reached only through ``render``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup
+
+from pamphleteer.content import Content, plain
+from pamphleteer.errors import RenderError
+from pamphleteer.layouts import css_properties, render_template
+
+if TYPE_CHECKING:
+    from pamphleteer.config import Project
+    from pamphleteer.pipeline import Target
+
+PAD_PAGES = 3  # spare blank pages a booklet template offers, to reach a multiple of 4
+
+
+def geometry(target: Target, project: Project) -> dict[str, float]:
+    """Page geometry in mm: the page is the trim plus bleed on every side."""
+    bleed = project.bleed_mm if target.variant.bleed else 0.0
+    safe = target.layout.safe_mm if target.layout.safe_mm is not None else project.safe_mm
+    return {
+        "trim_w": target.size.width_mm,
+        "trim_h": target.size.height_mm,
+        "bleed": bleed,
+        "page_w": target.size.width_mm + 2 * bleed,
+        "page_h": target.size.height_mm + 2 * bleed,
+        "edge": target.variant.edge_mm,
+        "safe": max(safe, target.variant.edge_mm),
+    }
+
+
+def stylesheet(target: Target, page: dict[str, float], extra: str = "") -> str:
+    """The document's CSS: settings as custom properties, base CSS, layout CSS, fits."""
+    properties = {k.replace("_", "-"): f"{v:.3f}mm" for k, v in page.items()}
+    properties |= target.layout.style
+    return css_properties(properties) + target.layout.css() + extra
+
+
+def body_class(target: Target) -> str:
+    return f"layout-{target.layout.name} size-{target.size.name} variant-{target.variant.name}"
+
+
+def to_html(target: Target, content: Content, page: dict[str, float], css: str,
+            pads: int = PAD_PAGES, read: dict[str, object] | None = None) -> str:
+    """Render the layout's template. Content fields are HTML already (Markdown output),
+    so they are marked safe; everything a template adds itself is escaped. With
+    ``read``, note which parts of the content the template reads (see ``inputs``)."""
+    article = {k: Markup(v) if isinstance(v, str) else v
+               for k, v in dataclasses.asdict(content.article).items()}
+    article["lang"] = content.article.lang
+    slogans = [{"html": Markup(s.html), "text": s.text} for s in content.slogans]
+    if read is not None:
+        from pamphleteer.inputs import RecordingArticle, RecordingSlogans
+
+        article, slogans = RecordingArticle(article, read), RecordingSlogans(slogans, read)
+    return render_template(
+        target.layout,
+        {
+            "article": article,
+            "slogans": slogans,
+            "layout": target.layout.name,
+            "size": target.size,
+            "variant": target.variant.name,
+            "page": page,
+            "css": Markup(css),
+            "body_class": body_class(target),
+            "pad_pages": pads if target.layout.page_rule == "multiple-of-4" else 0,
+        },
+        target.name,
+    )
+
+
+# --- HTML -> laid-out pages -----------------------------------------------------------
+
+
+class Typesetter:
+    """Lays out one target, fitting its texts and its body size, in as few passes as it can."""
+
+    def __init__(self, renderer, target: Target, content: Content, page: dict[str, float]):
+        self.r = renderer
+        self.target = target
+        self.content = content
+        self.page = page
+        self.base = content.folder
+        self.what = f"{target.file}"
+
+    def html(self, extra_css: str = "", pads: int = PAD_PAGES) -> str:
+        return to_html(self.target, self.content, self.page,
+                       stylesheet(self.target, self.page, extra_css), pads)
+
+    def layout(self, extra_css: str = ""):
+        html = self.html(extra_css)
+        return html, self.r.layout(html, self.base, self.what,
+                                   self.target.layout.stylesheets())
+
+    def fit_css(self, document) -> str:
+        """Fit every ``data-fit`` element of the layout into its box (see copyfit)."""
+        from pamphleteer import copyfit, render
+
+        found = render.boxes(document, "data-fit")
+        targets = []
+        for ident, box in found.items():
+            if ident.endswith("@box"):
+                continue
+            spec = self.target.layout.fits.get(box.name)
+            if spec is None:
+                raise RenderError(
+                    f"{self.what}: element #{ident} has data-fit={box.name!r} but the "
+                    f"layout's layout.toml has no [fit.{box.name}]"
+                )
+            area = found[ident + "@box"]
+            html = render.outer_html(document, ident)
+            label = " ".join(plain(html).split())
+            label = label if len(label) <= 70 else label[:69] + "…"
+            targets.append(copyfit.FitTarget(ident, html, area.width, area.height, spec, label))
+        if not targets:
+            return ""
+        fitted = copyfit.fit(targets, self.measure, self.what)
+        return copyfit.css(fitted)
+
+    def check_fits(self, document) -> None:
+        """Every fitted text within its box in the final layout: nothing overflows."""
+        from pamphleteer import render
+
+        found = render.boxes(document, "data-fit")
+        for ident, box in found.items():
+            area = found.get(ident + "@box")
+            if ident.endswith("@box") or area is None:
+                continue
+            if box.height > area.height + 1 or box.text_width > area.width + 1:
+                raise RenderError(
+                    f"{self.what}: #{ident} overflows its box ({box.height:.0f} px tall in "
+                    f"{area.height:.0f} px); give it a box of fixed size in the layout's CSS"
+                )
+
+    def measure(self, probes) -> dict[str, tuple[float, int, float]]:
+        """Lay out all probes in one document and read back their sizes."""
+        from pamphleteer import render
+
+        rules = ["@page { size: 3000mm 5000mm; margin: 0 }",
+                 ".pf-probe { break-inside: avoid; margin: 0; padding: 0 }"]
+        body = []
+        for p in probes:
+            rules.append(f"#{p.id} {{ font-size: {p.size_pt:.3f}pt !important; "
+                         "max-width: none !important; margin: 0 !important }")
+            clone = p.target.html.replace(f'id="{p.target.id}"', f'id="{p.id}" data-probe=""', 1)
+            body.append(f'<div class="pf-probe" style="width: {p.width:.2f}px">{clone}</div>')
+        css = stylesheet(self.target, self.page) + "\n".join(rules)
+        html = (f'<!doctype html><html lang="{self.content.article.lang}"><head>'
+                f'<meta charset="utf-8"><style>{css}</style></head>'
+                f'<body class="{body_class(self.target)}">{"".join(body)}</body></html>')
+        found = render.boxes(self.r.layout(html, self.base, self.what + " (copyfit)"),
+                             "data-probe")
+        return {p.id: (found[p.id].height, found[p.id].lines, found[p.id].text_width)
+                for p in probes}
+
+    def body_fit(self, fit_css: str) -> tuple[str, object]:
+        """The largest body size in the layout's range whose text fills ``pages`` pages.
+
+        Returns the CSS that sets it (fits included) and the laid-out document.
+        """
+        spec = self.target.layout.body_fit
+        wanted = self.target.layout.pages
+
+        def at(size: float):
+            css = f"{fit_css}\n:root {{ --body-size: {size:.2f}pt; }}"
+            return css, self.layout(css)[1]
+
+        css, doc = at(spec.max_pt)
+        if len(doc.pages) <= wanted:
+            return css, doc
+        best = at(spec.min_pt)
+        if len(best[1].pages) > wanted:
+            raise RenderError(
+                f"{self.what}: the article needs {len(best[1].pages)} pages even at the "
+                f"smallest body size {spec.min_pt:g} pt, and this layout has {wanted}; "
+                "shorten the article or use the booklet"
+            )
+        low, high = spec.min_pt, spec.max_pt
+        while high - low > 0.1:
+            mid = round((low + high) / 2, 2)
+            css, doc = at(mid)
+            if len(doc.pages) <= wanted:
+                low, best = mid, (css, doc)
+            else:
+                high = mid
+        return best
+
+    def typeset(self) -> tuple[str, object]:
+        """Return the final HTML and laid-out document, with every fit applied."""
+        css = ""
+        html, document = self.layout()
+        fit_css = self.fit_css(document)
+        if self.target.layout.body_fit:
+            css, document = self.body_fit(fit_css)
+        elif fit_css:
+            css = fit_css
+            document = self.layout(css)[1]
+        if fit_css:
+            self.check_fits(document)
+        document, pads = self.paginate(document)
+        return self.html(css, pads), document
+
+    def paginate(self, document) -> tuple[object, int]:
+        """Drop the booklet's spare blank pages that a multiple of 4 does not need."""
+        if self.target.layout.page_rule != "multiple-of-4":
+            return document, 0
+        from pamphleteer import render
+
+        anchors = render.page_anchors(document)
+        pads = [i for i, ids in enumerate(anchors) if any(a.startswith("pad-") for a in ids)]
+        needed = (-(len(anchors) - len(pads))) % 4
+        drop = set(pads[needed:])
+        return document.copy([p for i, p in enumerate(document.pages) if i not in drop]), needed
