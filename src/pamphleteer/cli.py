@@ -79,10 +79,12 @@ def cli():
                    "matrix); combine the shards with 'pamphleteer merge'.")
 @click.option("--zip", "make_zip", is_flag=True,
               help="Also write OUT/<content>-kit.zip with every PDF and the manifest.")
+@click.option("--timeout", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Seconds one output may take before it is failed.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per output on stdout (for scripts and CI).")
 def build_command(targets, project, content_dir, out_dir, variants, html, jobs, force,
-                  shard, make_zip, as_json):
+                  shard, make_zip, timeout, as_json):
     """Build TARGETS, or the whole kit when none are named.
 
     A target is a layout (poster) or a layout and size (leaflet-a4,
@@ -108,6 +110,7 @@ def build_command(targets, project, content_dir, out_dir, variants, html, jobs, 
         shard=shard,
         zip=make_zip,
         source_date_epoch=_epoch(),
+        timeout=timeout,
     )
     started = time.perf_counter()
     with _Progress(as_json) as progress:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class Job:
     shard: tuple[int, int] = (1, 1)  # build the I-th of N stable shares of the outputs
     zip: bool = False
     source_date_epoch: int = DEFAULT_EPOCH
+    timeout: int = 300  # seconds one output may take before it is failed
 
 
 @dataclass
@@ -309,17 +311,39 @@ def _start_worker(job: Job, content: Content) -> None:
     )
 
 
+class _TimedOut(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _TimedOut
+
+
 def _build_one(target: Target) -> Output:
+    """Build one output; any failure, a hang included, becomes the output's error."""
     job, content = _worker["job"], _worker["content"]
     started = time.perf_counter()
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(job.timeout)
     try:
         return build_output(_worker["renderer"], target, content, job, _worker["fonts"])
     except PamphleteerError as e:
         return Output(target, error=e.format_message(), seconds=time.perf_counter() - started)
+    except _TimedOut:
+        return Output(target, error=f"{target.file}: not done after {job.timeout} s; "
+                      "a layout that never settles? raise --timeout if it is just large",
+                      seconds=time.perf_counter() - started)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _run(job: Job, content: Content, targets: list[Target]) -> Iterator[Output]:
-    """Outputs as they finish: in this process for one job, else in worker processes."""
+    """Outputs as they finish: in this process for one job, else in worker processes.
+
+    A worker that dies takes the pool with it; the outputs it left are then built one
+    by one in fresh workers, so only the output that kills its worker fails.
+    """
     jobs = min(job.jobs, len(targets))
     if not targets:
         return
@@ -330,11 +354,18 @@ def _run(job: Job, content: Content, targets: list[Target]) -> Iterator[Output]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    orphans = []
     with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(job, content)) as pool:
         futures = {pool.submit(_build_one, t): t for t in targets}
         for future in as_completed(futures):
             try:
                 yield future.result()
             except BrokenProcessPool:
-                yield Output(futures[future], error=f"{futures[future].file}: the worker "
-                             "process building it crashed; run again with --jobs 1 to see why")
+                orphans.append(futures[future])
+    for target in sorted(orphans, key=lambda t: t.file):
+        with ProcessPoolExecutor(1, initializer=_start_worker, initargs=(job, content)) as one:
+            try:
+                yield one.submit(_build_one, target).result()
+            except BrokenProcessPool:
+                yield Output(target, error=f"{target.file}: the worker process building it "
+                             "crashed; run again with --jobs 1 to see why")
