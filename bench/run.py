@@ -8,6 +8,13 @@ What is measured, and why this way:
 (a) ``pamphleteer build --out <empty tmp dir>``: one process builds the whole default kit.
 (b) The naive baseline: ``weasyprint in.html out.pdf`` once per output, one after another, on
     the final HTML that ``pamphleteer build --html`` wrote in an untimed preparation build.
+(c) A no-op rebuild into (a)'s folder: nothing changed, nothing may be rendered.
+(d) A rebuild after an edit to the article's body (leaflets and booklets depend on it).
+(e) A rebuild after an edit to the last slogan (every output that shows it).
+(f) (a) again with ``--jobs 1``, to see what the second core buys.
+
+All of them run on a copy of the project in a temporary folder, so the edits of (d) and
+(e) never touch the working tree; each run makes its own edit, so every rebuild is real.
 
 - Both are wall-clock times of whole subprocesses, because that is what a user waits for:
   interpreter start-up, imports and font loading are real costs, and the loop pays them once
@@ -34,6 +41,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -106,8 +114,8 @@ def run(cmd: list[str | Path]) -> Proc:
     return Proc(seconds, rss, stderr)
 
 
-def build_once(out: Path) -> BuildRun:
-    proc = run([PAMPHLETEER, "build", "--out", out])
+def build_once(project: Path, out: Path, *extra: str) -> BuildRun:
+    proc = run([PAMPHLETEER, "build", "--project", project, "--out", out, *extra])
     per_output = {}
     for line in proc.stderr.splitlines():
         if m := PROGRESS.match(line.strip()):
@@ -143,9 +151,24 @@ def mib(values: list[int]) -> tuple[str, str]:
             f"{min(values) / 1024:.0f}–{max(values) / 1024:.0f} MiB")
 
 
-def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int) -> str:
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    if old not in text:
+        sys.exit(f"bench: {path} no longer contains {old!r}; update bench/run.py's edits")
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int,
+           extra: dict[str, list[BuildRun]]) -> str:
     a = [b.seconds for b in builds]
     b = [lp.seconds for lp in loops]
+    cold = statistics.median(a)
+
+    def row(label: str, what: str, runs: list[BuildRun]) -> str:
+        values = [r.seconds for r in runs]
+        return (f"| {label} | {what} | {secs(values)[0]} | {secs(values)[1]} | "
+                f"{statistics.median(values) / cold:.2f} × a |")
+
     outputs = builds[0].outputs
     n_out = f"{outputs} outputs" if outputs is not None else "outputs: manifest unreadable"
     lines = [
@@ -155,16 +178,20 @@ def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int) -> str
         f"{datetime.now():%Y-%m-%d %H:%M}, Python {platform.python_version()}, "
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs.",
         "",
-        "| | measurement | median | range |",
-        "|---|---|---:|---:|",
-        "| (a) | `pamphleteer build`, whole default kit, cold ({}) | {} | {} |"
+        "| | measurement | median | range | ratio |",
+        "|---|---|---:|---:|---:|",
+        "| (a) | `pamphleteer build`, whole default kit, cold ({}) | {} | {} | |"
         .format(n_out, *secs(a)),
-        "| (b) | `weasyprint` CLI once per HTML file, sequential ({} files) | {} | {} |"
-        .format(html_count, *secs(b)),
-        f"| a/b | ratio of the medians | {statistics.median(a) / statistics.median(b):.2f} | |",
-        "| RSS | peak RSS of the build process | {} | {} |"
-        .format(*mib([r.max_rss_kib for r in builds])),
-        "| RSS | peak RSS of the largest single weasyprint process | {} | {} |"
+        "| (b) | `weasyprint` CLI once per HTML file, sequential ({} files) | {} | {} | "
+        "{:.2f} × a |".format(html_count, *secs(b), statistics.median(b) / cold),
+        f"| a/b | ratio of the medians | {cold / statistics.median(b):.2f} | | |",
+        row("(c)", "no-op rebuild (nothing changed)", extra["noop"]),
+        row("(d)", "rebuild after an edit to the article body", extra["body"]),
+        row("(e)", "rebuild after an edit to the last slogan", extra["slogan"]),
+        row("(f)", "cold build with `--jobs 1`", extra["jobs1"]),
+        "| RSS | peak RSS of the build (largest process) | {} | {} | |"
+        .format(*mib([r.max_rss_kib for r in builds + extra["jobs1"]])),
+        "| RSS | peak RSS of the largest single weasyprint process | {} | {} | |"
         .format(*mib([lp.max_rss_kib for lp in loops])),
     ]
     if outputs is not None and outputs != html_count:
@@ -216,20 +243,36 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="pamphleteer-bench-") as tmp_name:
         tmp = Path(tmp_name)
+        project = tmp / "project"
+        project.mkdir()
+        for name in ("layouts", "fonts", "content"):
+            shutil.copytree(ROOT / name, project / name)
+        shutil.copy(ROOT / "pamphleteer.toml", project)
+        content = project / "content" / "aleppo"
         note("preparing the HTML for (b): pamphleteer build --html (not timed)")
-        run([PAMPHLETEER, "build", "--html", "--out", tmp / "prep"])
+        run([PAMPHLETEER, "build", "--project", project, "--html", "--out", tmp / "prep"])
         html_files = sorted((tmp / "prep" / "html").glob("*.html"))
         if not html_files:
             sys.exit(f"bench: `pamphleteer build --html` wrote no HTML in {tmp / 'prep/html'}")
 
         builds, loops = [], []
+        extra: dict[str, list[BuildRun]] = {"noop": [], "body": [], "slogan": [], "jobs1": []}
+        body, slogan = "In the first week of August", "Freedom of movement for refugees!"
         for i in range(1, args.runs + 1):
             note(f"run {i}/{args.runs}: (a) pamphleteer build")
-            builds.append(build_once(tmp / f"a{i}"))
+            builds.append(build_once(project, tmp / f"a{i}"))
             note(f"run {i}/{args.runs}: (b) weasyprint × {len(html_files)}")
             loops.append(loop_once(html_files, tmp / f"b{i}"))
+            note(f"run {i}/{args.runs}: (c) no-op, (d) body edit, (e) slogan edit")
+            extra["noop"].append(build_once(project, tmp / f"a{i}"))
+            edit(content / "article.md", body, body := f"In the first week ({i}) of August")
+            extra["body"].append(build_once(project, tmp / f"a{i}"))
+            edit(content / "slogans.md", slogan, slogan := f"Freedom of movement ({i})!")
+            extra["slogan"].append(build_once(project, tmp / f"a{i}"))
+            note(f"run {i}/{args.runs}: (f) pamphleteer build --jobs 1")
+            extra["jobs1"].append(build_once(project, tmp / f"f{i}", "--jobs", "1"))
 
-    table = report(builds, loops, len(html_files))
+    table = report(builds, loops, len(html_files), extra)
     print(table, end="")
     if not args.no_save:
         RESULTS.mkdir(parents=True, exist_ok=True)
