@@ -54,7 +54,8 @@ def bundled_font_names(fonts_dir: Path) -> frozenset[str]:
     for path in sorted(fonts_dir.rglob("*")):
         if path.suffix.lower() not in (".ttf", ".otf"):
             continue
-        records = TTFont(path, lazy=True)["name"].names
+        with TTFont(path, lazy=True) as font:
+            records = font["name"].names
         by_id: dict[int, set[str]] = {}
         for record in records:
             by_id.setdefault(record.nameID, set()).add(normalize_font_name(str(record)))

@@ -24,7 +24,8 @@ def coverage(fonts_dir: Path) -> frozenset[int]:
     codepoints: set[int] = set()
     for path in sorted(fonts_dir.rglob("*")):
         if path.suffix.lower() in (".ttf", ".otf"):
-            codepoints.update(TTFont(path, lazy=True).getBestCmap() or {})
+            with TTFont(path, lazy=True) as font:
+                codepoints.update(font.getBestCmap() or {})
     return frozenset(codepoints)
 
 

@@ -160,13 +160,13 @@ def build_output(renderer, target: Target, content: Content, job: Job,
             "a slogan spilled onto a second page: lower max_pt in the layout's [fit]"
         )
 
-    pdf = pikepdf.open(io.BytesIO(renderer.pdf(document)))
     geo = marks.Geometry(page["trim_w"], page["trim_h"], page["bleed"])
-    pdf = marks.add_crop_marks(pdf, geo) if target.variant.bleed else marks.set_trim(pdf, geo)
-    pdf = metadata.set_dates(pdf, job.source_date_epoch)
     buffer = io.BytesIO()
-    pdf.save(buffer, deterministic_id=True, compress_streams=True,
-             object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    with pikepdf.open(io.BytesIO(renderer.pdf(document))) as pdf:
+        pdf = marks.add_crop_marks(pdf, geo) if target.variant.bleed else marks.set_trim(pdf, geo)
+        pdf = metadata.set_dates(pdf, job.source_date_epoch)
+        pdf.save(buffer, deterministic_id=True, compress_streams=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
     data = buffer.getvalue()
 
     expected = check.Expected(
@@ -177,7 +177,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
         else target.layout.pages,
         fonts=font_names,
     )
-    findings = check.check_pdf(pikepdf.open(io.BytesIO(data)), target.file, expected)
+    with pikepdf.open(io.BytesIO(data)) as written:
+        findings = check.check_pdf(written, target.file, expected)
     if findings:
         raise RenderError(f"{findings[0]}" + (f" (and {len(findings) - 1} more)"
                                               if len(findings) > 1 else ""))
@@ -202,9 +203,9 @@ def standalone_html(html: str, base: Path, fonts_dir: Path) -> str:
             continue
         from fontTools.ttLib import TTFont
 
-        names = TTFont(path, lazy=True)["name"]
-        family = names.getDebugName(1)
-        style = (names.getDebugName(2) or "").lower()
+        with TTFont(path, lazy=True) as font:
+            family = font["name"].getDebugName(1)
+            style = (font["name"].getDebugName(2) or "").lower()
         weight = 700 if "bold" in style or "bold" in path.stem.lower() else 400
         italic = "italic" if "italic" in style else "normal"
         faces.append(f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); '
