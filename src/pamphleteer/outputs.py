@@ -29,8 +29,14 @@ DEFAULT_EPOCH = 946684800  # 2000-01-01T00:00:00Z: dates in outputs never come f
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, whole."""
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, whole.
+
+    A file that already holds exactly ``data`` is left alone, so a forced or widened
+    rebuild does not make unchanged outputs look new to rsync, make or a printer's inbox.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return  # the same bytes: keep the file, and its modification time, as it was
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
