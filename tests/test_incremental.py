@@ -1,0 +1,317 @@
+"""Release-grade builds: reproducible bytes, precise incremental rebuilds, shards, zip,
+locking, interruptions, crashes and hangs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pamphleteer import inputs, outputs, pipeline
+from pamphleteer.cli import cli
+from pamphleteer.config import load_project
+from pamphleteer.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+PAMPHLETEER = [sys.executable, "-m", "pamphleteer"]
+#: A small kit that still has one layout of each dependency kind: body (leaflet),
+#: first three slogans (flyer), all slogans (placard, poster).
+SMALL = ("leaflet-a4", "flyer-a6", "poster-a3", "placard-a3-landscape")
+
+
+def make_project(dest: Path) -> Path:
+    dest.mkdir(parents=True)
+    for name in ("layouts", "fonts", "content"):
+        shutil.copytree(ROOT / name, dest / name)
+    shutil.copy(ROOT / "pamphleteer.toml", dest)
+    return dest
+
+
+def build(project: Path, out: Path, *args: str, env: dict | None = None) -> str:
+    result = subprocess.run(
+        [*PAMPHLETEER, "build", "--project", str(project), "--out", str(out), *args],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.glob("*.pdf"))}
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A project copy with the small kit built once (desk only, to stay fast)."""
+    root = tmp_path_factory.mktemp("incremental")
+    project = make_project(root / "project")
+    out = root / "out"
+    build(project, out, *SMALL, "--variant", "desk", "--jobs", "2")
+    return project, out
+
+
+def rebuilt_after(small, edit) -> set[str]:
+    """Apply ``edit`` to the project, rebuild, and return the outputs that were rebuilt
+    (asserting that the others kept their bytes and modification time)."""
+    project, out = small
+    before = snapshot(out)
+    edit(project)
+    result = subprocess.run(
+        [*PAMPHLETEER, "build", "--project", str(project), "--out", str(out), *SMALL,
+         "--variant", "desk", "--jobs", "2", "--json"], capture_output=True, text=True,
+        timeout=600)
+    assert result.returncode == 0, result.stderr
+    status = events(result.stdout)
+    after = snapshot(out)
+    for name, state in status.items():
+        if state == "unchanged":
+            assert after[name] == before[name], f"{name} changed though its inputs did not"
+    return {name for name, state in status.items() if state == "built"}
+
+
+def events(log: str) -> dict[str, str]:
+    return {e["file"]: e["status"] for e in map(json.loads, log.splitlines())}
+
+
+def replace(path: str, old: str, new: str):
+    def edit(project: Path) -> None:
+        file = project / path
+        text = file.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {file}"
+        file.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return edit
+
+
+def desk(*names: str) -> set[str]:
+    return {f"{n}-desk.pdf" for n in names}
+
+
+# Each kind of input, and exactly the outputs that must change when it does. Ordered:
+# each edit builds on the previous state of the module's project.
+EDITS = [
+    ("article body", replace("content/aleppo/article.md", "Now these Russian aircrafts",
+                             "Now these Russian warplanes"), desk("leaflet-a4")),
+    ("fourth slogan", replace("content/aleppo/slogans.md", "- Turkey and Iran",
+                              "- Turkey and Iran, now,"),
+     desk("leaflet-a4", "poster-a3", "placard-a3-landscape")),
+    ("first slogan", replace("content/aleppo/slogans.md", "- Down with Assad!",
+                             "- Down with Assad, now!"),
+     desk("leaflet-a4", "flyer-a6", "poster-a3", "placard-a3-landscape")),
+    ("standfirst", replace("content/aleppo/article.md", "traveled around the world",
+                           "went around the world"), desk("leaflet-a4", "flyer-a6")),
+    ("poster template", replace("layouts/poster/main.html.j2", "<footer>",
+                                '<footer class="foot-line">'), desk("poster-a3")),
+    ("placard CSS", replace("layouts/placard/style.css", "\n.slogan {",
+                            "\n.slogan {\n  word-spacing: 0.01em;"), desk("placard-a3-landscape")),
+    ("base CSS", replace("layouts/_base/print.css", "line-height: 1.35;", "line-height: 1.36;"),
+     desk("leaflet-a4", "flyer-a6", "poster-a3", "placard-a3-landscape")),
+    ("config", replace("pamphleteer.toml", "safe_mm = 5 ", "safe_mm = 5.5 "),
+     desk("leaflet-a4", "flyer-a6", "poster-a3", "placard-a3-landscape")),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), [(e, x) for _, e, x in EDITS],
+                         ids=[name for name, _, _ in EDITS])
+def test_rebuilds_exactly_what_depends_on_the_edit(small, edit, expected):
+    assert rebuilt_after(small, edit) == expected
+
+
+def test_font_change_rebuilds_every_output(small):
+    project, out = small
+    fonts = project / "fonts" / "bebas-neue"
+    shutil.copy(fonts / "BebasNeue-Bold.otf", fonts / "BebasNeue-Bold-copy.otf")
+    result = subprocess.run(
+        [*PAMPHLETEER, "build", "--project", str(project), "--out", str(out), *SMALL,
+         "--variant", "desk", "--json"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert events(result.stdout) == {f: "built" for f in desk(*SMALL)}
+
+
+def test_json_events_and_noop(small):
+    project, out = small
+    result = subprocess.run(
+        [*PAMPHLETEER, "build", "--project", str(project), "--out", str(out), *SMALL,
+         "--variant", "desk", "--json"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert events(result.stdout) == {f: "unchanged" for f in desk(*SMALL)}
+    assert "0 built, 4 unchanged, 0 failed" in result.stderr
+
+
+def test_tool_version_is_an_input(small, monkeypatch):
+    project, _ = small
+    p = load_project(project)
+    targets = pipeline.plan(p, ("poster-a3",), ("desk",))
+    content = pipeline.load_content(p.content_dir)
+    before = pipeline.input_keys(targets, content, p)
+    monkeypatch.setattr(inputs, "__version__", "99.0.0")
+    assert pipeline.input_keys(targets, content, p) != before
+
+
+def test_noop_build_does_not_load_the_renderer(small):
+    project, out = small
+    code = (
+        "import sys; from pamphleteer.cli import cli\n"
+        f"try: cli(['build', '--project', {str(project)!r}, '--out', {str(out)!r}, "
+        f"*{SMALL!r}, '--variant', 'desk'])\n"
+        "except SystemExit as e: assert not e.code, e.code\n"
+        "assert 'weasyprint' not in sys.modules and 'pikepdf' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_force_rebuilds_with_identical_bytes(small):
+    project, out = small
+    before = snapshot(out)
+    log = build(project, out, *SMALL, "--variant", "desk", "--force")
+    after = snapshot(out)
+    assert "4 built, 0 unchanged" in log
+    assert {k: v[0] for k, v in before.items()} == {k: v[0] for k, v in after.items()}
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="needs Debian's faketime")
+def test_byte_identical_across_clocks_zones_and_checkouts(tmp_path):
+    one = make_project(tmp_path / "checkout-one")
+    two = make_project(tmp_path / "somewhere" / "else")
+    targets = ("booklet-a5", "poster-a3", "placard-a3-landscape")
+    build(one, tmp_path / "out1", *targets, "--zip", env={"TZ": "UTC"})
+    subprocess.run(
+        ["faketime", "2031-07-04 23:59:00", *PAMPHLETEER, "build", "--project", str(two),
+         "--out", str(tmp_path / "out2"), *targets, "--zip", "--jobs", "1"],
+        check=True, capture_output=True, env={**os.environ, "TZ": "Pacific/Kiritimati"},
+        timeout=600,
+    )
+    files = sorted(p.name for p in (tmp_path / "out1").iterdir() if p.is_file()
+                   and not p.name.startswith("."))
+    assert "aleppo-kit.zip" in files and "manifest.json" in files
+    for name in files:
+        one_bytes = (tmp_path / "out1" / name).read_bytes()
+        assert one_bytes == (tmp_path / "out2" / name).read_bytes(), name
+    for pdf in (tmp_path / "out1").glob("*.pdf"):
+        data = pdf.read_bytes()
+        assert str(one).encode() not in data and b"/tmp/" not in data
+    manifest = json.loads((tmp_path / "out1" / "manifest.json").read_text())
+    assert manifest["source_date_epoch"] == outputs.DEFAULT_EPOCH
+    assert len(manifest["inputs_sha256"]) == 64
+    assert all(len(e["inputs_sha256"]) == 64 for e in manifest["outputs"])
+
+
+def test_source_date_epoch_sets_the_dates(tmp_path):
+    import pikepdf
+
+    project = make_project(tmp_path / "p")
+    build(project, tmp_path / "out", "poster-a3", "--variant", "desk",
+          env={"SOURCE_DATE_EPOCH": "1700000000"})
+    with pikepdf.open(tmp_path / "out" / "poster-a3-desk.pdf") as pdf:
+        assert str(pdf.docinfo["/CreationDate"]) == "D:20231114221320Z"
+        assert str(pdf.docinfo["/ModDate"]) == "D:20231114221320Z"
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["source_date_epoch"] == 1700000000
+
+
+def test_shards_merge_into_the_full_build(tmp_path):
+    project = make_project(tmp_path / "p")
+    targets = ("flyer", "poster-a3", "placard-tabloid-landscape")
+    build(project, tmp_path / "full", *targets, "--zip")
+    build(project, tmp_path / "s1", *targets, "--shard", "1/2")
+    build(project, tmp_path / "s2", *targets, "--shard", "2/2")
+    shard_files = [{p.name for p in (tmp_path / s).glob("*.pdf")} for s in ("s1", "s2")]
+    assert shard_files[0] and shard_files[1] and not shard_files[0] & shard_files[1]
+    result = CliRunner().invoke(cli, ["merge", str(tmp_path / "s1"), str(tmp_path / "s2"),
+                                      "--out", str(tmp_path / "merged"), "--zip"])
+    assert result.exit_code == 0, result.output
+    full = sorted(p.name for p in (tmp_path / "full").iterdir() if not p.name.startswith("."))
+    merged = sorted(p.name for p in (tmp_path / "merged").iterdir()
+                    if not p.name.startswith("."))
+    assert merged == full
+    for name in full:
+        merged_bytes = (tmp_path / "merged" / name).read_bytes()
+        assert merged_bytes == (tmp_path / "full" / name).read_bytes(), name
+
+
+def test_zip_holds_every_pdf_and_the_manifest(tmp_path):
+    project = make_project(tmp_path / "p")
+    build(project, tmp_path / "out", "flyer-a6", "--zip")
+    with zipfile.ZipFile(tmp_path / "out" / "aleppo-kit.zip") as z:
+        assert sorted(z.namelist()) == ["flyer-a6-desk.pdf", "flyer-a6-press.pdf",
+                                        "manifest.json"]
+        pdf = (tmp_path / "out" / "flyer-a6-desk.pdf").read_bytes()
+        assert z.read("flyer-a6-desk.pdf") == pdf
+
+
+def test_second_build_into_the_same_folder_is_held_off(tmp_path):
+    with outputs.locked(tmp_path):
+        with pytest.raises(UsageError, match="another pamphleteer build"):
+            with outputs.locked(tmp_path, wait=False):
+                pass
+    with outputs.locked(tmp_path, wait=False):
+        pass
+
+
+def test_killed_build_loses_nothing_and_resumes(tmp_path):
+    project = make_project(tmp_path / "p")
+    out = tmp_path / "out"
+    build(project, out, "poster-a3", "--variant", "desk")
+    good = (out / "poster-a3-desk.pdf").read_bytes()
+    proc = subprocess.Popen(
+        [*PAMPHLETEER, "build", "--project", str(project), "--out", str(out), "--jobs", "1",
+         "--variant", "desk"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = out / "manifest.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait until a first new output is recorded
+        if len(json.loads(manifest.read_text())["outputs"]) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (out / "poster-a3-desk.pdf").read_bytes() == good
+    recorded = json.loads(manifest.read_text())["outputs"]
+    assert len(recorded) >= 2
+    for entry in recorded:
+        assert outputs.sha256_file(out / entry["file"]) == entry["sha256"]
+    log = build(project, out, "--variant", "desk")
+    assert f"{len(recorded)} unchanged" in log
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_hung_output_times_out_and_the_rest_complete(tmp_path, monkeypatch):
+    project = load_project(make_project(tmp_path / "p"))
+    real = pipeline.build_output
+
+    def hang(renderer, target, *args):
+        if target.file == "flyer-a6-desk.pdf":
+            time.sleep(30)
+        return real(renderer, target, *args)
+
+    monkeypatch.setattr(pipeline, "build_output", hang)
+    built = pipeline.build(pipeline.Job(project, project.content_dir, tmp_path / "out",
+                                        targets=("flyer-a6",), timeout=2))
+    errors = {o.target.file: o.error for o in built}
+    assert "not done after 2 s" in errors["flyer-a6-desk.pdf"]
+    assert errors["flyer-a6-press.pdf"] is None
+
+
+def test_crashed_worker_fails_only_its_output(tmp_path, monkeypatch):
+    project = load_project(make_project(tmp_path / "p"))
+    real = pipeline.build_output
+
+    def crash(renderer, target, *args):
+        if target.file == "flyer-a6-desk.pdf":
+            os._exit(9)
+        return real(renderer, target, *args)
+
+    monkeypatch.setattr(pipeline, "build_output", crash)  # workers fork after this
+    built = pipeline.build(pipeline.Job(project, project.content_dir, tmp_path / "out",
+                                        targets=("flyer-a6", "poster-a3"), jobs=2))
+    errors = {o.target.file: o.error for o in built}
+    assert "worker process building it crashed" in errors.pop("flyer-a6-desk.pdf")
+    assert errors == dict.fromkeys(["flyer-a6-press.pdf", "poster-a3-desk.pdf",
+                                    "poster-a3-press.pdf"])
