@@ -111,8 +111,17 @@ def _markdown(lang: str) -> markdown.Markdown:
     )
 
 
+_BLOCK_START_RE = re.compile(r"^(\s*)(#|>|[-*+](?=\s)|\d+(?=[.)]\s)|=+\s*$|-+\s*$)")
+
+
 def _inline(md: markdown.Markdown, text: str) -> str:
-    """Render one line of Markdown without the paragraph around it."""
+    """Render one line of Markdown without the paragraph around it.
+
+    Only inline Markdown (emphasis, links, code) applies: a slogan or a title that
+    starts like a block ("1968. Year of revolt", "#FreeSyria now") keeps every word.
+    """
+    text = _BLOCK_START_RE.sub(lambda m: "\\" + m.group(2) if m.group(2)[0] in "#>-*+="
+                               else m.group(2) + "\\", text.strip(), count=1)
     html = md.reset().convert(text).strip()
     return re.sub(r"\A<p>(.*)</p>\Z", r"\1", html, flags=re.DOTALL)
 
@@ -182,7 +191,7 @@ def _check_text(path: Path, line: int, text: str) -> None:
 def load_article(folder: Path) -> Article:
     path = folder / ARTICLE
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as e:
         raise ContentError(
             f"{path}: article not found; a content folder needs {ARTICLE} "
@@ -219,7 +228,7 @@ def load_slogans(folder: Path, lang: str = "en") -> tuple[Slogan, ...]:
     """Read ``slogans.md``: one slogan per list item, continuation lines indented."""
     path = folder / SLOGANS
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         return ()
     except (OSError, UnicodeDecodeError) as e:

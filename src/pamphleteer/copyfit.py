@@ -118,7 +118,10 @@ def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str,
             by_target.setdefault(probe.target.id, []).append((probe, metrics[probe.id]))
         return by_target
 
-    high = {t.id: max(t.spec.min_pt, min(t.spec.max_pt, t.height / PX_PER_PT)) for t in targets}
+    # No text is taller than its box at a size of twice the box's height: a cap that
+    # keeps the coarse ladder short without assuming anything of the line height.
+    high = {t.id: max(t.spec.min_pt, min(t.spec.max_pt, 2 * t.height / PX_PER_PT))
+            for t in targets}
     lo: dict[str, tuple[Probe, tuple[float, int, float]]] = {}  # largest size seen to fit
     hi: dict[str, float] = {}  # smallest size seen not to fit
     results = run({t.id: [(s, t.width) for s in _ladder(t.spec.min_pt, high[t.id], COARSE_STEP)]

@@ -17,17 +17,19 @@ from pathlib import Path
 from pamphleteer import __version__
 
 
-class RecordingArticle:
-    """The article's fields for a template, noting which ones it reads."""
+class RecordingArticle(dict):
+    """The article's fields for a template, noting which ones it reads.
+
+    A dict, like the article templates get when nothing is recorded, so that a
+    template's mistakes read the same either way ("'dict object' has no attribute").
+    """
 
     def __init__(self, fields: dict, read: dict[str, object]):
-        self._fields = fields
+        super().__init__(fields)
         self._read = read
 
-    def __getattr__(self, name: str):
-        if name.startswith("_") or name not in self._fields:
-            raise AttributeError(name)
-        value = self._fields[name]
+    def __getitem__(self, name: str):
+        value = super().__getitem__(name)
         self._read[f"article.{name}"] = value
         return value
 

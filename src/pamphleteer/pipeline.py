@@ -180,7 +180,10 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     with pikepdf.open(io.BytesIO(data)) as written:
         findings = check.check_pdf(written, target.file, expected)
     if findings:
-        raise RenderError(f"{findings[0]}" + (f" (and {len(findings) - 1} more)"
+        first = findings[0]
+        raise RenderError(f"{first.file}: {first.check}: "
+                          + (f"page {first.page}: " if first.page else "") + first.message
+                          + (f" (and {len(findings) - 1} more)"
                                               if len(findings) > 1 else ""))
 
     write_atomic(out_dir / target.file, data)

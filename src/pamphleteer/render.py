@@ -230,8 +230,33 @@ def page_anchors(document) -> list[set[str]]:
     return [set(page.anchors) for page in document.pages]
 
 
+def _ink(box) -> tuple[float, float, float, float]:
+    """The rectangle a text box actually inks (x0, y0, x1, y1, in px).
+
+    Its layout box is as tall as the font's ascent plus descent, which for some fonts is
+    far taller than any letter: a large slogan set partly in the fallback text face
+    would look as if it reached into the margins when its letters do not.
+    """
+    from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+
+    layout = box.pango_layout
+    active = hasattr(layout, "layout")  # WeasyPrint frees laid-out lines until drawn
+    if not active:
+        layout.reactivate(box.style)
+    try:
+        line, _ = layout.get_first_line()
+        ink = ffi.new("PangoRectangle *")
+        pango.pango_layout_line_get_extents(line, ink, ffi.NULL)
+    finally:
+        if not active:
+            layout.deactivate()
+    x = box.position_x + ink.x * FROM_UNITS
+    y = box.position_y + box.baseline + ink.y * FROM_UNITS
+    return x, y, x + ink.width * FROM_UNITS, y + ink.height * FROM_UNITS
+
+
 def text_outside(document, inset: float) -> Iterator[tuple[int, str, float]]:
-    """Text laid out closer than ``inset`` px to a page edge: (page, text, distance).
+    """Text inked closer than ``inset`` px to a page edge: (page, text, distance).
 
     Catches what a layout lets slip into the margins or off the page: overflowing
     columns, a long word, a running head set too close to the trim.
@@ -242,7 +267,7 @@ def text_outside(document, inset: float) -> Iterator[tuple[int, str, float]]:
         for box, _ in _walk(page_box):
             if type(box).__name__ != "TextBox" or not box.text.strip():
                 continue
-            x, y = box.position_x, box.position_y
-            distance = min(x, y, width - (x + box.width), height - (y + box.height))
+            x0, y0, x1, y1 = _ink(box)
+            distance = min(x0, y0, width - x1, height - y1)
             if distance < inset - 0.5:
                 yield number, box.text.strip()[:40], distance
