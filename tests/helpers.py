@@ -1,0 +1,206 @@
+"""What the tests expect, written from the kit's specification (not read from the code under
+test), and small readers for PDFs, text layers and content folders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner, Result
+
+from pamphleteer.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTENT = ROOT / "content" / "aleppo"
+FONTS = ROOT / "fonts"
+
+PT_PER_MM = 72 / 25.4
+TOL_MM = 0.1
+BLEED_MM = 3.0
+MIN_SLUG_MM = 8.0  # a press sheet extends at least this far beyond the trim, for the marks
+DESK_EDGE_MM = 5.0  # desk printers cannot print the outer ~5 mm: backgrounds stop there
+
+VARIANTS = ("press", "desk")
+
+#: The kit: layout -> (page rule, {size: (trim width mm, trim height mm)}).
+#: Page rule: an int (exact count), "multiple-of-4" or "per-slogan".
+KIT: dict[str, tuple[int | str, dict[str, tuple[float, float]]]] = {
+    "leaflet": (2, {"a4": (210, 297), "letter": (215.9, 279.4)}),
+    "booklet": ("multiple-of-4", {"a5": (148, 210), "half-letter": (139.7, 215.9)}),
+    "flyer": (1, {"a6": (105, 148), "a5": (148, 210)}),
+    "poster": (1, {"a3": (297, 420), "a2": (420, 594), "tabloid": (279.4, 431.8),
+                   "18x24in": (457.2, 609.6)}),
+    "placard": ("per-slogan", {"a3-landscape": (420, 297), "tabloid-landscape": (431.8, 279.4)}),
+}
+
+
+@dataclass(frozen=True)
+class Expected:
+    layout: str
+    size: str
+    variant: str
+    trim_mm: tuple[float, float]
+    page_rule: int | str
+
+    @property
+    def target(self) -> str:
+        return f"{self.layout}-{self.size}"
+
+    @property
+    def file(self) -> str:
+        return f"{self.layout}-{self.size}-{self.variant}.pdf"
+
+    @property
+    def press(self) -> bool:
+        return self.variant == "press"
+
+
+def expected_outputs(layouts: tuple[str, ...] | None = None,
+                     variants: tuple[str, ...] = VARIANTS) -> list[Expected]:
+    return [
+        Expected(layout, size, variant, (float(w), float(h)), rule)
+        for layout, (rule, sizes) in KIT.items() if layouts is None or layout in layouts
+        for size, (w, h) in sizes.items()
+        for variant in variants
+    ]
+
+
+def ids(outputs: list[Expected]) -> list[str]:
+    return [o.file[:-4] for o in outputs]
+
+
+def package_version() -> str:
+    """The version the packaging metadata declares: pyproject.toml's own, or (when it is
+    dynamic) the literal in the file [tool.hatch.version] names."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    if "version" in pyproject["project"]:
+        return pyproject["project"]["version"]
+    source = ROOT / pyproject["tool"]["hatch"]["version"]["path"]
+    return re.search(r'^__version__ = "([^"]+)"', source.read_text(), re.MULTILINE).group(1)
+
+
+# --- the content, read independently of pamphleteer.content ---------------------------------
+
+
+def read_article(folder: Path = CONTENT) -> tuple[dict, list[str]]:
+    """Front matter (YAML) and the body's paragraphs (blank-line separated)."""
+    text = (folder / "article.md").read_text(encoding="utf-8")
+    _, front, body = text.split("---\n", 2)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+    return yaml.safe_load(front), paragraphs
+
+
+def read_slogans(folder: Path = CONTENT) -> list[str]:
+    lines = (folder / "slogans.md").read_text(encoding="utf-8").splitlines()
+    return [line[2:].strip() for line in lines if line.startswith("- ")]
+
+
+# --- text comparison -------------------------------------------------------------------------
+
+_QUOTES = "\"'‘’‚‛“”„‟«»‹›"
+
+
+def squash(text: str) -> str:
+    """Text reduced to what must survive typesetting: no whitespace, no case, no hyphens or
+    dashes (hyphenation adds them at line ends, typography turns -- into –), no quote
+    marks (straight or typographic), no soft hyphens, no Markdown emphasis markers."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(
+        ch for ch in text
+        if not ch.isspace()
+        and unicodedata.category(ch) != "Pd"
+        and ch not in _QUOTES
+        and ch not in "\u00ad\x02\ufffe\u200b*_`"
+    )
+
+
+def pdf_texts(path: Path) -> list[str]:
+    """The text layer of each page, as pdfium extracts it."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(path)
+    try:
+        texts = []
+        for page in document:
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return texts
+    finally:
+        document.close()
+
+
+def render_pages(path: Path, dpi: float = 50):
+    """Each page rendered to an RGB PIL image (the image spans the MediaBox)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(path)
+    try:
+        images = []
+        for page in document:
+            images.append(page.render(scale=dpi / 72).to_pil().convert("RGB"))
+            page.close()
+        return images
+    finally:
+        document.close()
+
+
+# --- projects and content folders ------------------------------------------------------------
+
+
+def copy_project(dest: Path) -> Path:
+    """A project folder like the repository's: pamphleteer.toml, layouts/ and fonts/."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "pamphleteer.toml", dest / "pamphleteer.toml")
+    shutil.copytree(ROOT / "layouts", dest / "layouts")
+    shutil.copytree(ROOT / "fonts", dest / "fonts")
+    return dest
+
+
+def write_content(folder: Path, front: str | dict | None = None, body: str = "Some text.\n",
+                  slogans: list[str] | str | None = None) -> Path:
+    """A content folder. ``front`` is raw YAML text or a dict; ``slogans`` a list of slogan
+    texts (written as '- ' lines) or the raw text of slogans.md; None leaves it out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if front is None:
+        front = {"title": "A title"}
+    if isinstance(front, dict):
+        front = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
+    (folder / "article.md").write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+    if slogans is not None:
+        if not isinstance(slogans, str):
+            slogans = "".join(f"- {s}\n" for s in slogans)
+        (folder / "slogans.md").write_text(slogans, encoding="utf-8")
+    return folder
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def run(*args: str | Path) -> Result:
+    """Invoke the CLI in-process; exceptions are caught and kept in ``result.exception``."""
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=True)
+
+
+def error_lines(result: Result) -> list[str]:
+    return [line for line in result.output.splitlines() if line.startswith("error:")]
+
+
+def assert_clean_failure(result: Result, code: int) -> str:
+    """The command failed with ``code``, one 'error:' line, no traceback; return that line."""
+    assert result.exit_code == code, (
+        f"exit code {result.exit_code}, expected {code}; output:\n{result.output}"
+        + (f"\nexception: {result.exception!r}" if result.exception else "")
+    )
+    assert isinstance(result.exception, SystemExit), f"uncaught: {result.exception!r}"
+    assert "Traceback" not in result.output
+    lines = error_lines(result)
+    assert len(lines) == 1, f"expected one 'error:' line, got:\n{result.output}"
+    return lines[0]

@@ -1,0 +1,230 @@
+"""Copyfit: the largest size that fits, never an overflow, a clear error when nothing fits.
+
+Unit tests use a model of typesetting (words of fixed em widths, greedy line breaking, height
+= lines × line height: a step function of the size) and compare with a brute-force search.
+One test fits the real placard with the real renderer and checks the result against a
+re-layout 3 % larger.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from helpers import ROOT
+from pamphleteer import copyfit
+from pamphleteer.copyfit import FitSpec, FitTarget, Probe
+from pamphleteer.errors import RenderError
+
+PX_PER_PT = 96 / 72
+SLACK_PX = 0.5  # what counts as fitting: sub-pixel excess is not an overflow
+CLOSE = 1.03  # the fitted size is within 3 % of the largest that fits
+
+
+class Model:
+    """Text as words of given widths (in em), set at ``size`` in a box ``width`` px wide."""
+
+    def __init__(self, words: list[float], line_height: float = 1.2, space: float = 0.25):
+        self.words, self.line_height, self.space = words, line_height, space
+
+    def metrics(self, size_pt: float, width: float) -> tuple[float, int, float]:
+        em = size_pt * PX_PER_PT
+        lines, current, widest = 1, 0.0, 0.0
+        for i, w in enumerate(self.words):
+            w *= em
+            if i and current + self.space * em + w > width:
+                lines, widest, current = lines + 1, max(widest, current), w
+            else:
+                current += (self.space * em if i else 0) + w
+        widest = max(widest, current)
+        return lines * self.line_height * em, lines, widest
+
+    def fits(self, size_pt: float, width: float, height: float) -> bool:
+        h, _, w = self.metrics(size_pt, width)
+        return h <= height + SLACK_PX and w <= width + SLACK_PX
+
+    def largest(self, spec: FitSpec, width: float, height: float) -> float | None:
+        """Brute force: the largest size in [min, max] that fits, to 0.05 %."""
+        if not self.fits(spec.min_pt, width, height):
+            return None
+        size = spec.max_pt
+        while not self.fits(size, width, height):
+            size /= 1.0005
+        return max(size, spec.min_pt)
+
+
+class Measurer:
+    """A copyfit ``Measure`` over several models; counts the passes."""
+
+    def __init__(self, models: dict[str, Model]):
+        self.models, self.calls = models, 0
+
+    def __call__(self, probes: list[Probe]) -> dict[str, tuple[float, int, float]]:
+        self.calls += 1
+        return {p.id: self.models[p.target.id].metrics(p.size_pt, p.width) for p in probes}
+
+
+def target(ident: str, width: float, height: float, spec: FitSpec) -> FitTarget:
+    return FitTarget(ident, f'<p id="{ident}">…</p>', width, height, spec, f"text {ident}")
+
+
+words = st.lists(st.floats(0.3, 4.0), min_size=1, max_size=14)
+boxes = st.tuples(st.floats(60, 1500), st.floats(20, 1500))
+specs = st.tuples(st.floats(4, 40), st.floats(1.0, 40)).map(
+    lambda t: FitSpec("slogan", t[0], t[0] * t[1], balance=False))
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(st.tuples(words, boxes, specs, st.floats(1.0, 1.5)), min_size=1,
+                      max_size=4))
+def test_fit_is_within_3_percent_of_the_largest_and_never_overflows(texts):
+    models, targets, best = {}, [], {}
+    for n, (ws, (width, height), spec, line_height) in enumerate(texts):
+        ident = f"t{n}"
+        models[ident] = Model(ws, line_height)
+        targets.append(target(ident, width, height, spec))
+        best[ident] = models[ident].largest(spec, width, height)
+    assume(all(b is not None for b in best.values()))
+    fitted = copyfit.fit(targets, Measurer(models), "test.pdf")
+    assert set(fitted) == set(best)
+    for t in targets:
+        f, model = fitted[t.id], models[t.id]
+        assert t.spec.min_pt - 1e-9 <= f.size_pt <= t.spec.max_pt + 1e-9
+        assert f.width <= t.width + 1e-9
+        assert model.fits(f.size_pt, f.width, t.height), "the fitted size overflows"
+        assert f.size_pt * CLOSE >= best[t.id], (
+            f"fitted {f.size_pt:.2f} pt, but {best[t.id]:.2f} pt fits")
+
+
+@st.composite
+def too_big(draw):
+    """A text and a box it cannot fit at min_pt: too narrow for its widest word, or too low
+    for one line."""
+    ws, spec = draw(words), draw(specs)
+    model = Model(ws)
+    em = spec.min_pt * PX_PER_PT
+    shrink = draw(st.floats(0.2, 0.95))
+    if draw(st.booleans()):
+        box = (max(ws) * em * shrink - SLACK_PX - 0.01, draw(st.floats(20, 1500)))
+    else:
+        box = (draw(st.floats(60, 1500)), model.line_height * em * shrink - SLACK_PX - 0.01)
+    return ws, box, spec
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=too_big())
+def test_text_that_cannot_fit_raises_a_helpful_error(case):
+    ws, box, spec = case
+    model = Model(ws)
+    assert model.largest(spec, *box) is None
+    with pytest.raises(RenderError) as e:
+        copyfit.fit([target("t0", *box, spec)], Measurer({"t0": model}), "placard-a3.pdf")
+    message = e.value.format_message()
+    assert message.startswith("placard-a3.pdf: ")
+    assert "'text t0'" in message  # the text itself
+    assert f"{spec.min_pt:g} pt" in message
+    assert "[fit.slogan]" in message
+
+
+def test_a_long_word_overflowing_sideways_does_not_fit():
+    spec = FitSpec("slogan", 40, 520)
+    model = Model([200 * 0.45])  # one 200-letter word
+    with pytest.raises(RenderError, match="does not fit its box even at the minimum 40 pt"):
+        copyfit.fit([target("w", 1466, 967, spec)], Measurer({"w": model}), "p.pdf")
+
+
+def test_balancing_narrows_without_adding_lines():
+    spec = FitSpec("slogan", 10, 200, balance=True)
+    model = Model([1.0] * 7)  # seven equal words
+    t = target("b", 1000, 400, spec)
+    [(_, f)] = copyfit.fit([t], Measurer({"b": model}), "p.pdf").items()
+    _, lines, _ = model.metrics(f.size_pt, t.width)
+    assert f.lines == lines > 1
+    assert f.width < t.width
+    assert model.metrics(f.size_pt, f.width)[1] == lines
+    assert model.fits(f.size_pt, f.width, t.height)
+
+
+def test_passes_do_not_grow_with_the_number_of_texts():
+    spec = FitSpec("slogan", 8, 300, balance=True)
+    models = {f"t{i}": Model([0.4 + 0.1 * (i % 7)] * (1 + i % 9)) for i in range(30)}
+    measure = Measurer(models)
+    targets = [target(i, 500 + 10 * n, 200 + 7 * n, spec) for n, i in enumerate(models)]
+    copyfit.fit(targets, measure, "p.pdf")
+    assert measure.calls <= 7
+
+
+def test_no_targets_no_passes():
+    measure = Measurer({})
+    assert copyfit.fit([], measure, "p.pdf") == {}
+    assert measure.calls == 0
+
+
+def test_css_never_rounds_towards_overflow():
+    css = copyfit.css({"s": copyfit.Fitted("s", 123.456789, 1000.04, 2)})
+    size = float(re.search(r"font-size: ([\d.]+)pt", css).group(1))
+    width = float(re.search(r"max-width: ([\d.]+)px", css).group(1))
+    assert 123.44 <= size <= 123.456789
+    assert 1000.04 <= width <= 1000.15
+    assert css.startswith("#s {")
+
+
+# --- the real thing -------------------------------------------------------------------------
+
+
+FIT_RULE = re.compile(r"#([\w-]+) \{ font-size: ([\d.]+)pt; max-width: ([\d.]+)px; \}")
+
+
+@pytest.fixture(scope="module")
+def placard():
+    """The placard-a3-landscape desk target, typeset with the real renderer."""
+    from pamphleteer import render
+    from pamphleteer.config import load_project
+    from pamphleteer.content import load_content
+    from pamphleteer.pipeline import plan
+
+    try:
+        from pamphleteer.typeset import Typesetter, geometry
+    except ImportError:  # before pipeline.py was split
+        from pamphleteer.pipeline import Typesetter, geometry
+
+    project = load_project(ROOT)
+    [t] = plan(project, ("placard-a3-landscape",), ("desk",))
+    content = load_content(project.content_dir)
+    renderer = render.Renderer(project.fonts_dir, (project.root, content.folder))
+    typesetter = Typesetter(renderer, t, content, geometry(t, project))
+    _, document = typesetter.layout()
+    fit_css = typesetter.fit_css(document)
+    return typesetter, fit_css, t.layout.fits["slogan"]
+
+
+def _overflows(typesetter, css: str) -> dict[str, tuple[float, float, float, float]]:
+    """Lay out with ``css``; per fitted element: (height, box height, width, box width)."""
+    from pamphleteer import render
+
+    _, document = typesetter.layout(css)
+    found = render.boxes(document, "data-fit")
+    return {i: (b.height, found[i + "@box"].height, b.text_width, found[i + "@box"].width)
+            for i, b in found.items() if not i.endswith("@box")}
+
+
+def test_placard_slogans_fill_their_box(placard):
+    typesetter, fit_css, spec = placard
+    sizes = {m[0]: float(m[1]) for m in FIT_RULE.findall(fit_css)}
+    slogans = len(typesetter.content.slogans)
+    assert len(sizes) == slogans, fit_css
+
+    fitted = _overflows(typesetter, fit_css)
+    for ident, (h, box_h, w, box_w) in fitted.items():
+        assert h <= box_h + 1 and w <= box_w + 1, f"{ident} overflows at {sizes[ident]} pt"
+
+    bigger = fit_css + "\n" + "\n".join(
+        f"#{i} {{ font-size: {min(s * CLOSE, spec.max_pt):.2f}pt !important; "
+        "max-width: none !important; }" for i, s in sizes.items())
+    grown = _overflows(typesetter, bigger)
+    roomy = [i for i, (h, box_h, w, box_w) in grown.items()
+             if sizes[i] * CLOSE <= spec.max_pt and h <= box_h + 0.5 and w <= box_w + 0.5]
+    assert not roomy, f"still fit 3 % larger, so the fit left room: {roomy} ({sizes})"
