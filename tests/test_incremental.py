@@ -282,36 +282,32 @@ def test_killed_build_loses_nothing_and_resumes(tmp_path):
     assert not list(out.glob(".*.tmp"))
 
 
-def test_hung_output_times_out_and_the_rest_complete(tmp_path, monkeypatch):
+def build_with_sabotage(tmp_path, monkeypatch, sabotage, targets, **job) -> dict[str, str]:
+    """Build ``targets`` with ``sabotage()`` run in place of flyer-a6-desk; errors by file."""
     project = load_project(make_project(tmp_path / "p"))
     real = pipeline.build_output
 
-    def hang(renderer, target, *args):
+    def build_output(renderer, target, *args):
         if target.file == "flyer-a6-desk.pdf":
-            time.sleep(30)
+            sabotage()
         return real(renderer, target, *args)
 
-    monkeypatch.setattr(pipeline, "build_output", hang)
+    monkeypatch.setattr(pipeline, "build_output", build_output)  # workers fork after this
     built = pipeline.build(pipeline.Job(project, project.content_dir, tmp_path / "out",
-                                        targets=("flyer-a6",), timeout=2))
-    errors = {o.target.file: o.error for o in built}
+                                        targets=targets, **job))
+    return {o.target.file: o.error for o in built}
+
+
+def test_hung_output_times_out_and_the_rest_complete(tmp_path, monkeypatch):
+    errors = build_with_sabotage(tmp_path, monkeypatch, lambda: time.sleep(30),
+                                 ("flyer-a6",), timeout=2)
     assert "not done after 2 s" in errors["flyer-a6-desk.pdf"]
     assert errors["flyer-a6-press.pdf"] is None
 
 
 def test_crashed_worker_fails_only_its_output(tmp_path, monkeypatch):
-    project = load_project(make_project(tmp_path / "p"))
-    real = pipeline.build_output
-
-    def crash(renderer, target, *args):
-        if target.file == "flyer-a6-desk.pdf":
-            os._exit(9)
-        return real(renderer, target, *args)
-
-    monkeypatch.setattr(pipeline, "build_output", crash)  # workers fork after this
-    built = pipeline.build(pipeline.Job(project, project.content_dir, tmp_path / "out",
-                                        targets=("flyer-a6", "poster-a3"), jobs=2))
-    errors = {o.target.file: o.error for o in built}
+    errors = build_with_sabotage(tmp_path, monkeypatch, lambda: os._exit(9),
+                                 ("flyer-a6", "poster-a3"), jobs=2)
     assert "worker process building it crashed" in errors.pop("flyer-a6-desk.pdf")
     assert errors == dict.fromkeys(["flyer-a6-press.pdf", "poster-a3-desk.pdf",
                                     "poster-a3-press.pdf"])
