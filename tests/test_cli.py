@@ -380,3 +380,16 @@ def test_short_slogans_in_other_languages_build(tmp_path, project_dir, slogan):
     result = run("build", "--project", project_dir, "--content", folder, "--out",
                  tmp_path / "out", *PLACARD)
     assert result.exit_code == 0, result.output
+
+
+def test_renderer_crash_is_one_line_naming_the_output(tmp_path):
+    """WeasyPrint 70 asserts on a floated first letter in columns: a bug of the renderer
+    that a layout edit can trigger, reported like any other failure."""
+    project = copy_project(tmp_path / "proj")
+    style = project / "layouts" / "leaflet" / "style.css"
+    style.write_text(style.read_text() + "\n.columns > p:first-of-type::first-letter "
+                     "{ float: left; font-size: 3.2em; }\n")
+    result = run("build", "--project", project, "--content", CONTENT, "--out",
+                 tmp_path / "out", "--jobs", "1", *LEAFLET)
+    line = assert_clean_failure(result, 1)
+    assert "leaflet-a4-desk.pdf: the renderer failed" in line

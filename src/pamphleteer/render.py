@@ -158,6 +158,13 @@ class Renderer:
                 ).render()
             except self.wp.urls.FatalURLFetchingError as e:
                 raise ResourceRefused(f"{what}: {e}") from e
+            except (AssertionError, LookupError, TypeError, ValueError, ZeroDivisionError) as e:
+                # WeasyPrint's own bugs, met with unusual CSS (e.g. a floated
+                # ::first-letter in columns): name the output, never a traceback.
+                raise RenderError(
+                    f"{what}: the renderer failed ({type(e).__name__}: {str(e) or 'no message'}); "
+                    "undo the last change to the layout's CSS, or simplify it"
+                ) from e
         if warnings:
             raise RenderError(f"{what}: {self._css_source(stylesheets) or warnings[0]}")
         return document
