@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from pamphleteer import inputs, outputs, pipeline
 from pamphleteer.cli import cli
 from pamphleteer.config import load_project
+from pamphleteer.content import load_content
 from pamphleteer.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,10 +151,13 @@ def test_tool_version_is_an_input(small, monkeypatch):
     project, _ = small
     p = load_project(project)
     targets = pipeline.plan(p, ("poster-a3",), ("desk",))
-    content = pipeline.load_content(p.content_dir)
+    content = load_content(p.content_dir)
     before = pipeline.input_keys(targets, content, p)
+    stamp_before = outputs.stamp("request", [p.root / "pamphleteer.toml"])
     monkeypatch.setattr(inputs, "__version__", "99.0.0")
+    monkeypatch.setattr(outputs, "__version__", "99.0.0")
     assert pipeline.input_keys(targets, content, p) != before
+    assert outputs.stamp("request", [p.root / "pamphleteer.toml"]) != stamp_before
 
 
 def test_noop_build_does_not_load_the_renderer(small):
@@ -311,3 +315,10 @@ def test_crashed_worker_fails_only_its_output(tmp_path, monkeypatch):
     assert "worker process building it crashed" in errors.pop("flyer-a6-desk.pdf")
     assert errors == dict.fromkeys(["flyer-a6-press.pdf", "poster-a3-desk.pdf",
                                     "poster-a3-press.pdf"])
+
+
+def test_deleted_output_is_rebuilt_alone(small):
+    project, out = small
+    (out / "poster-a3-desk.pdf").unlink()
+    assert rebuilt_after(small, lambda project: None) == desk("poster-a3")
+    assert (out / "poster-a3-desk.pdf").is_file()

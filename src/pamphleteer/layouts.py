@@ -15,9 +15,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
-
 from pamphleteer.copyfit import FitSpec
 from pamphleteer.errors import ConfigError, LayoutError, UsageError
 
@@ -175,9 +172,12 @@ def css_properties(values: dict[str, str]) -> str:
 
 
 @functools.cache
-def _environment(folders: tuple[Path, ...]) -> SandboxedEnvironment:
+def _environment(folders: tuple[Path, ...]):
     """One environment per layout, so each template is compiled once per process
     (Jinja checks the files' modification times before reusing a compiled one)."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
     return SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(f) for f in folders]),
         undefined=jinja2.StrictUndefined,
@@ -193,6 +193,9 @@ def render_template(layout: Layout, context: dict, what: str) -> str:
     Sandboxed: a layout may come from a pull request, and Jinja's plain environment
     lets a template reach Python internals.
     """
+    import jinja2
+    import jinja2.sandbox
+
     try:
         return _environment(layout.folders).get_template("main.html.j2").render(context)
     except jinja2.TemplateSyntaxError as e:

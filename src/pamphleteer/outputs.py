@@ -25,6 +25,7 @@ from pamphleteer.errors import UsageError
 
 MANIFEST = "manifest.json"
 LOCK = ".pamphleteer.lock"
+STATE = ".pamphleteer-state.json"
 DEFAULT_EPOCH = 946684800  # 2000-01-01T00:00:00Z: dates in outputs never come from the clock
 
 
@@ -75,6 +76,34 @@ def locked(out_dir: Path, wait: bool = True) -> Iterator[None]:
         for stale in out_dir.glob(".*.tmp"):  # left by a build that was killed
             stale.unlink(missing_ok=True)
         yield
+
+
+def stamp(signature: str, paths: list[Path]) -> str:
+    """Digest of a build's request and of the size and modification time of its files.
+
+    The no-op fast path: when nothing a build reads or writes was touched since the last
+    complete build, not even the content needs parsing.
+    """
+    h = hashlib.sha256(f"{__version__}\0{signature}\0".encode())
+    for path in sorted(paths):
+        try:
+            st = path.stat()
+            h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+        except OSError:
+            h.update(f"{path}\0missing\0".encode())
+    return h.hexdigest()
+
+
+def read_state(out_dir: Path) -> dict:
+    try:
+        state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
+        return state if isinstance(state, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def write_state(out_dir: Path, state: dict) -> None:
+    write_atomic(out_dir / STATE, json.dumps(state).encode())
 
 
 @dataclass

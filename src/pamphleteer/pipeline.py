@@ -10,18 +10,31 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pamphleteer.config import Project
-from pamphleteer.content import Content, load_content
 from pamphleteer.errors import ContentError, PamphleteerError, RenderError, UsageError
 from pamphleteer.layouts import Layout, Size, load_layouts
-from pamphleteer.outputs import DEFAULT_EPOCH, Manifest, locked, write_atomic, write_zip
-from pamphleteer.typeset import Typesetter, geometry, to_html
+from pamphleteer.outputs import (
+    DEFAULT_EPOCH,
+    MANIFEST,
+    Manifest,
+    locked,
+    read_state,
+    stamp,
+    write_atomic,
+    write_state,
+    write_zip,
+)
+
+if TYPE_CHECKING:
+    from pamphleteer.content import Content
 
 MM_TO_PX = 96 / 25.4
 DESK_MARGIN_MM = 5.0  # desk printers cannot print the outer ~5 mm of the sheet
@@ -143,6 +156,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 
     started = time.perf_counter()
     output = Output(target)
+    from pamphleteer.typeset import Typesetter, geometry
+
     page = geometry(target, project)
     html, document = Typesetter(renderer, target, content, page).typeset()
 
@@ -238,6 +253,7 @@ def shard(targets: list[Target], index: int, count: int) -> list[Target]:
 def input_keys(targets: list[Target], content: Content, project: Project) -> dict[str, str]:
     """Each output's cache key: see ``inputs``. Cheap: no renderer, no PDF library."""
     from pamphleteer import inputs
+    from pamphleteer.typeset import geometry, to_html
 
     config = (project.root / "pamphleteer.toml").read_bytes()
     fonts = inputs.files_digest([p for p in project.fonts_dir.rglob("*") if p.is_file()],
@@ -260,6 +276,22 @@ def input_keys(targets: list[Target], content: Content, project: Project) -> dic
     return keys
 
 
+def _watched(job: Job, targets: list[Target], deps: list[str]) -> tuple[str, list[Path]]:
+    """What a build reads and writes, for the no-op stamp: its request and its files."""
+    p = job.project
+    signature = json.dumps([sorted(t.file for t in targets), str(job.content_dir),
+                            job.source_date_epoch, job.html, job.zip])
+    trees = (p.layouts_dir, p.fonts_dir, job.content_dir)
+    files = [p.root / "pamphleteer.toml", *(Path(d) for d in deps),
+             *(f for tree in trees for f in tree.rglob("*") if f.is_file()),
+             job.out_dir / MANIFEST, *(job.out_dir / t.file for t in targets)]
+    if job.html:
+        files += [job.out_dir / "html" / f"{t.file[:-4]}.html" for t in targets]
+    if job.zip:
+        files += list(job.out_dir.glob("*-kit.zip"))
+    return signature, files
+
+
 def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None) -> list[Output]:
     """Build every output of ``job`` whose inputs changed; return them all.
 
@@ -267,6 +299,13 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
     """
     project = job.project
     targets = shard(plan(project, job.targets, job.variants), *job.shard)
+    state = read_state(job.out_dir)
+    if (not job.force and "stamp" in state
+            and state["stamp"] == stamp(*_watched(job, targets, state.get("deps", [])))):
+        return _unchanged(job, targets, on_output)
+
+    from pamphleteer.content import load_content
+
     content = load_content(job.content_dir)
     check_slogans(content, targets)
     keys = input_keys(targets, content, project)
@@ -295,6 +334,21 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
         manifest.save()
         if job.zip and not any(o.error for o in outputs):
             write_zip(job.out_dir, content.name, manifest)
+        if not any(o.error for o in outputs):
+            deps = [str((content.folder / src).resolve()) for src in content.article.images]
+            write_state(job.out_dir, {"stamp": stamp(*_watched(job, targets, deps)),
+                                      "deps": deps})
+    return outputs
+
+
+def _unchanged(job: Job, targets: list[Target], on_output) -> list[Output]:
+    """Every output as the last build left it, read from the manifest."""
+    entries = {e["file"]: e for e in json.loads((job.out_dir / MANIFEST).read_text())["outputs"]}
+    outputs = [Output(t, skipped=True, pages=entries[t.file]["pages"],
+                      inputs=entries[t.file]["inputs_sha256"]) for t in targets]
+    for index, output in enumerate(outputs, 1):
+        if on_output:
+            on_output(output, index, len(targets))
     return outputs
 
 
