@@ -21,8 +21,10 @@ All of them run on a copy of the project in a temporary folder, so the edits of 
   per file, which is what a single build process saves. Both render the very same documents;
   (a) additionally copyfits and post-processes, so a/b > 1 means that work costs more than
   the saved start-ups, a/b < 1 that the single process wins.
-- "Cold" means a new process and an empty output folder each run, so nothing is reused from a
-  previous build. The OS file cache is left warm on purpose: it is equally warm for (b).
+- "Cold" means a new process, an empty output folder and a new XDG_CACHE_HOME (no copyfit
+  results, no font cache) each run, so nothing is reused from a previous build. The
+  rebuilds (c)-(e) reuse the output folder and cache of the same run's (a). The OS file
+  cache is left warm on purpose: it is equally warm for (b).
 - Runs are interleaved (a, b, a, b, ...) so that drift (CPU frequency, other load) hits both
   alike, and medians are reported so that one disturbed run doesn't move the result.
 - Peak RSS comes from ``os.wait4``, which reports each child on its own. The obvious
@@ -93,14 +95,18 @@ def note(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-def run(cmd: list[str | Path]) -> Proc:
-    """Run cmd in the project folder to completion; exit the benchmark if it fails."""
+def run(cmd: list[str | Path], cache: Path | None = None) -> Proc:
+    """Run cmd in the project folder to completion; exit the benchmark if it fails.
+
+    ``cache`` becomes the command's XDG_CACHE_HOME: a new folder makes a build cold.
+    """
     args = [str(c) for c in cmd]
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)} if cache else None
     # A file, not a pipe: nobody reads while we wait4, and a full pipe would deadlock.
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(args, cwd=ROOT, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err)
+                                stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen won't wait again
@@ -114,8 +120,8 @@ def run(cmd: list[str | Path]) -> Proc:
     return Proc(seconds, rss, stderr)
 
 
-def build_once(project: Path, out: Path, *extra: str) -> BuildRun:
-    proc = run([PAMPHLETEER, "build", "--project", project, "--out", out, *extra])
+def build_once(project: Path, out: Path, cache: Path, *extra: str) -> BuildRun:
+    proc = run([PAMPHLETEER, "build", "--project", project, "--out", out, *extra], cache)
     per_output = {}
     for line in proc.stderr.splitlines():
         if m := PROGRESS.match(line.strip()):
@@ -250,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(ROOT / "pamphleteer.toml", project)
         content = project / "content" / "aleppo"
         note("preparing the HTML for (b): pamphleteer build --html (not timed)")
-        run([PAMPHLETEER, "build", "--project", project, "--html", "--out", tmp / "prep"])
+        run([PAMPHLETEER, "build", "--project", project, "--html", "--out", tmp / "prep"],
+            tmp / "cache-prep")
         html_files = sorted((tmp / "prep" / "html").glob("*.html"))
         if not html_files:
             sys.exit(f"bench: `pamphleteer build --html` wrote no HTML in {tmp / 'prep/html'}")
@@ -260,17 +267,18 @@ def main(argv: list[str] | None = None) -> int:
         body, slogan = "In the first week of August", "Freedom of movement for refugees!"
         for i in range(1, args.runs + 1):
             note(f"run {i}/{args.runs}: (a) pamphleteer build")
-            builds.append(build_once(project, tmp / f"a{i}"))
+            builds.append(build_once(project, tmp / f"a{i}", tmp / f"cache-a{i}"))
             note(f"run {i}/{args.runs}: (b) weasyprint × {len(html_files)}")
             loops.append(loop_once(html_files, tmp / f"b{i}"))
             note(f"run {i}/{args.runs}: (c) no-op, (d) body edit, (e) slogan edit")
-            extra["noop"].append(build_once(project, tmp / f"a{i}"))
+            extra["noop"].append(build_once(project, tmp / f"a{i}", tmp / f"cache-a{i}"))
             edit(content / "article.md", body, body := f"In the first week ({i}) of August")
-            extra["body"].append(build_once(project, tmp / f"a{i}"))
+            extra["body"].append(build_once(project, tmp / f"a{i}", tmp / f"cache-a{i}"))
             edit(content / "slogans.md", slogan, slogan := f"Freedom of movement ({i})!")
-            extra["slogan"].append(build_once(project, tmp / f"a{i}"))
+            extra["slogan"].append(build_once(project, tmp / f"a{i}", tmp / f"cache-a{i}"))
             note(f"run {i}/{args.runs}: (f) pamphleteer build --jobs 1")
-            extra["jobs1"].append(build_once(project, tmp / f"f{i}", "--jobs", "1"))
+            extra["jobs1"].append(build_once(project, tmp / f"f{i}", tmp / f"cache-f{i}",
+                                             "--jobs", "1"))
 
     table = report(builds, loops, len(html_files), extra)
     print(table, end="")

@@ -31,6 +31,18 @@ class Kit:
         return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Builds in tests keep their caches (copyfit results, fontconfig) to themselves."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if previous is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def kit(tmp_path_factory) -> Kit:
     """The repository's default kit (every layout, size and variant), built once."""

@@ -322,3 +322,15 @@ def test_deleted_output_is_rebuilt_alone(small):
     (out / "poster-a3-desk.pdf").unlink()
     assert rebuilt_after(small, lambda project: None) == desk("poster-a3")
     assert (out / "poster-a3-desk.pdf").is_file()
+
+
+def test_cached_fits_change_no_byte(tmp_path):
+    project = make_project(tmp_path / "p")
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    targets = ("placard-a3-landscape", "flyer-a6", "leaflet-a4")
+    build(project, tmp_path / "cold", *targets, env=cache)
+    fits = list((tmp_path / "cache" / "pamphleteer" / "fits").rglob("*"))
+    assert any(f.is_file() for f in fits)
+    build(project, tmp_path / "warm", *targets, env=cache)
+    for pdf in (tmp_path / "cold").glob("*.pdf"):
+        assert pdf.read_bytes() == (tmp_path / "warm" / pdf.name).read_bytes(), pdf.name

@@ -146,7 +146,7 @@ def plan(project: Project, names: tuple[str, ...], variants: tuple[str, ...]) ->
 
 
 def build_output(renderer, target: Target, content: Content, job: Job,
-                 font_names: frozenset[str]) -> Output:
+                 font_names: frozenset[str], fit_cache=None) -> Output:
     import pikepdf
 
     from pamphleteer import check, render
@@ -159,7 +159,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     from pamphleteer.typeset import Typesetter, geometry
 
     page = geometry(target, project)
-    html, document = Typesetter(renderer, target, content, page).typeset()
+    html, document = Typesetter(renderer, target, content, page, fit_cache).typeset()
 
     inset = (page["bleed"] + page["safe"]) * MM_TO_PX
     for number, text, distance in render.text_outside(document, inset):
@@ -358,6 +358,7 @@ _worker: dict = {}
 def _start_worker(job: Job, content: Content) -> None:
     """Pay the renderer's start-up (imports, fonts) once per worker process."""
     from pamphleteer.check import bundled_font_names
+    from pamphleteer.fitcache import FitCache, cache_dir
     from pamphleteer.render import Renderer
 
     project = job.project
@@ -366,6 +367,7 @@ def _start_worker(job: Job, content: Content) -> None:
         content=content,
         renderer=Renderer(project.fonts_dir, (project.root, content.folder.resolve())),
         fonts=bundled_font_names(project.fonts_dir),
+        fit_cache=None if job.force else FitCache(cache_dir(), project.fonts_dir),
     )
 
 
@@ -384,7 +386,8 @@ def _build_one(target: Target) -> Output:
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(job.timeout)
     try:
-        return build_output(_worker["renderer"], target, content, job, _worker["fonts"])
+        return build_output(_worker["renderer"], target, content, job, _worker["fonts"],
+                            _worker["fit_cache"])
     except PamphleteerError as e:
         return Output(target, error=e.format_message(), seconds=time.perf_counter() - started)
     except _TimedOut:

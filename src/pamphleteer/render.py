@@ -113,6 +113,7 @@ class Box:
     height: float
     lines: int
     text_width: float
+    font_pt: float = 0.0
 
 
 class _Warnings(logging.Handler):
@@ -211,6 +212,7 @@ def boxes(document, attribute: str) -> dict[str, Box]:
                 box.margin_width(), box.margin_height(), len(lines),
                 max((line.position_x + line.width - box.position_x for line in lines),
                     default=0.0),
+                box.style["font_size"] * 0.75,
             )
             if parent is not None:
                 found[ident + "@box"] = Box(

@@ -85,8 +85,10 @@ def to_html(target: Target, content: Content, page: dict[str, float], css: str,
 class Typesetter:
     """Lays out one target, fitting its texts and its body size, in as few passes as it can."""
 
-    def __init__(self, renderer, target: Target, content: Content, page: dict[str, float]):
+    def __init__(self, renderer, target: Target, content: Content, page: dict[str, float],
+                 fit_cache=None):
         self.r = renderer
+        self.fit_cache = fit_cache
         self.target = target
         self.content = content
         self.page = page
@@ -121,11 +123,24 @@ class Typesetter:
             html = render.outer_html(document, ident)
             label = " ".join(plain(html).split())
             label = label if len(label) <= 70 else label[:69] + "…"
-            targets.append(copyfit.FitTarget(ident, html, area.width, area.height, spec, label))
+            seed = (box.font_pt, (box.height, box.lines, box.text_width))
+            targets.append(copyfit.FitTarget(ident, html, area.width, area.height, spec, label,
+                                             seed))
         if not targets:
             return ""
-        fitted = copyfit.fit(targets, self.measure, self.what)
-        return copyfit.css(fitted)
+        fitted, keys = {}, {}
+        if self.fit_cache is not None:
+            css = stylesheet(self.target, self.page)
+            for t in targets:
+                keys[t.id] = self.fit_cache.key(css, t)
+                if (hit := self.fit_cache.get(keys[t.id], t.id)) is not None:
+                    fitted[t.id] = hit
+        missing = [t for t in targets if t.id not in fitted]
+        for ident, result in copyfit.fit(missing, self.measure, self.what).items():
+            fitted[ident] = result
+            if self.fit_cache is not None:
+                self.fit_cache.put(keys[ident], result)
+        return copyfit.css({t.id: fitted[t.id] for t in targets})
 
     def check_fits(self, document) -> None:
         """Every fitted text within its box in the final layout: nothing overflows."""

@@ -1,0 +1,55 @@
+"""Copyfit results kept between builds, in the user's cache directory.
+
+Fitting is most of a build's work, and most rebuilds change nothing a fitted text
+depends on: an edit to the article's body leaves the leaflet's headline and slogans
+exactly as they were. A result is stored under a digest of everything that decides
+it: the tool's version, the fonts, the document's whole stylesheet, the element's HTML
+and its box. The same inputs give the same result, so a hit changes no output byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from pamphleteer import __version__
+from pamphleteer.copyfit import FitTarget, Fitted
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pamphleteer" / "fits"
+
+
+class FitCache:
+    def __init__(self, folder: Path, fonts_dir: Path):
+        self.folder = folder
+        h = hashlib.sha256(__version__.encode())
+        for path in sorted(p for p in fonts_dir.rglob("*") if p.is_file()):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+        self.salt = h.hexdigest()
+
+    def key(self, css: str, target: FitTarget) -> str:
+        spec = target.spec
+        parts = (self.salt, css, target.html, f"{target.width:.3f}", f"{target.height:.3f}",
+                 f"{spec.name} {spec.min_pt} {spec.max_pt} {spec.balance}")
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def get(self, key: str, ident: str) -> Fitted | None:
+        try:
+            size, width, lines = json.loads((self.folder / key[:2] / key).read_text())
+        except (OSError, ValueError, TypeError):
+            return None
+        return Fitted(ident, size, width, lines)
+
+    def put(self, key: str, fitted: Fitted) -> None:
+        """Store a result; a cache that cannot be written only costs time."""
+        from pamphleteer.outputs import write_atomic
+
+        try:
+            write_atomic(self.folder / key[:2] / key,
+                         json.dumps([fitted.size_pt, fitted.width, fitted.lines]).encode())
+        except OSError:
+            pass
