@@ -3,8 +3,10 @@
 Fitting is most of a build's work, and most rebuilds change nothing a fitted text
 depends on: an edit to the article's body leaves the leaflet's headline and slogans
 exactly as they were. A result is stored under a digest of everything that decides
-it: the tool's version, the fonts, the document's whole stylesheet, the element's HTML
-and its box. The same inputs give the same result, so a hit changes no output byte.
+it: the tool's version, the fonts, the element's HTML, the computed style of the
+element and all it contains, and its box. The same inputs give the same result, so a
+hit changes no output byte; and the press and desk copies of a text, which differ only
+in colour, share one measurement.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ class FitCache:
             h.update(path.name.encode() + b"\0" + path.read_bytes())
         self.salt = h.hexdigest()
 
-    def key(self, css: str, target: FitTarget) -> str:
+    def key(self, style: str, target: FitTarget) -> str:
         spec = target.spec
-        parts = (self.salt, css, target.html, f"{target.width:.3f}", f"{target.height:.3f}",
+        parts = (self.salt, style, target.html, f"{target.width:.3f}", f"{target.height:.3f}",
                  f"{spec.name} {spec.min_pt} {spec.max_pt} {spec.balance}")
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 

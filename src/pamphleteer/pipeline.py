@@ -417,7 +417,10 @@ def _run(job: Job, content: Content, targets: list[Target]) -> Iterator[Output]:
 
     orphans = []
     with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(job, content)) as pool:
-        futures = {pool.submit(_build_one, t): t for t in targets}
+        # Press files first, then desk: by the time a desk file starts, the press copy
+        # of the same target has usually stored the fits both share.
+        ordered = sorted(targets, key=lambda t: t.variant.name != "press")
+        futures = {pool.submit(_build_one, t): t for t in ordered}
         for future in as_completed(futures):
             try:
                 yield future.result()

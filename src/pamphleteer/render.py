@@ -222,6 +222,40 @@ def boxes(document, attribute: str) -> dict[str, Box]:
     return found
 
 
+def _paints_only(name: str) -> bool:
+    """Properties that colour a box without moving anything in it."""
+    return "color" in name or name.startswith(("background", "box_shadow", "opacity"))
+
+
+def style_signature(document, ident: str) -> str:
+    """Every layout-relevant computed style value of an element and all it contains.
+
+    Two elements with the same HTML, signature and box lay out alike, whatever CSS
+    produced them: the press and desk copies of a text share it (only their colours
+    differ), so a fit measured for one serves the other.
+    """
+    from weasyprint.css.properties import INITIAL_VALUES
+
+    names = [n for n in sorted(INITIAL_VALUES) if not _paints_only(n)]
+    for page in document.pages:
+        for box, _ in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if element is None or element.get("id") != ident:
+                continue
+            parts = []
+            for inner, _ in _walk(box):
+                if type(inner).__name__ in ("LineBox", "TextBox"):
+                    continue
+                parts.append(f"{type(inner).__name__} {inner.element_tag}")
+                for name in names:
+                    try:
+                        parts.append(f"{name}={inner.style[name]!r}")
+                    except KeyError:  # logical properties resolve through physical ones
+                        continue
+            return "\n".join(parts)
+    raise KeyError(ident)
+
+
 def outer_html(document, ident: str) -> str:
     """Serialized HTML of the element with ``id == ident`` (to clone it into probes)."""
     for page in document.pages:

@@ -130,9 +130,8 @@ class Typesetter:
             return ""
         fitted, keys = {}, {}
         if self.fit_cache is not None:
-            css = stylesheet(self.target, self.page)
             for t in targets:
-                keys[t.id] = self.fit_cache.key(css, t)
+                keys[t.id] = self.fit_cache.key(render.style_signature(document, t.id), t)
                 if (hit := self.fit_cache.get(keys[t.id], t.id)) is not None:
                     fitted[t.id] = hit
         missing = [t for t in targets if t.id not in fitted]
