@@ -27,8 +27,8 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}" + (f" page {self.page}" if self.page else "")
-        return f"{self.severity}: {self.check}: {where}: {self.message}"
+        page = f"page {self.page}: " if self.page else ""
+        return f"{self.file}: {self.check}: {page}{self.message}"
 
 
 @dataclass(frozen=True)

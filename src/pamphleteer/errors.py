@@ -46,12 +46,6 @@ class RenderError(PamphleteerError):
     exit_code = 1
 
 
-class CheckFailed(PamphleteerError):
-    """A finished PDF fails a check that a printer would also fail."""
-
-    exit_code = 1
-
-
 class BuildFailed(PamphleteerError):
     """Some outputs failed; the others were built. The message lists the failures."""
 

@@ -195,11 +195,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     with pikepdf.open(io.BytesIO(data)) as written:
         findings = check.check_pdf(written, target.file, expected)
     if findings:
-        first = findings[0]
-        raise RenderError(f"{first.file}: {first.check}: "
-                          + (f"page {first.page}: " if first.page else "") + first.message
-                          + (f" (and {len(findings) - 1} more)"
-                                              if len(findings) > 1 else ""))
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        raise RenderError(f"{findings[0]}{more}")
 
     write_atomic(out_dir / target.file, data)
     if job.html:
