@@ -38,6 +38,17 @@ KIT: dict[str, tuple[int | str, dict[str, tuple[float, float]]]] = {
 }
 
 
+#: Imposed sheets made from desk files: file -> (source, sheet w × h mm, pages per
+#: source page count). Booklets print 2 pages a side; flyers repeat on one sheet.
+IMPOSED: dict[str, tuple[str, tuple[float, float], object]] = {
+    "booklet-a5-imposed-a4.pdf": ("booklet-a5-desk.pdf", (297, 210), lambda n: n // 2),
+    "booklet-half-letter-imposed-letter.pdf": ("booklet-half-letter-desk.pdf",
+                                               (279.4, 215.9), lambda n: n // 2),
+    "flyer-a6-4up-a4.pdf": ("flyer-a6-desk.pdf", (210, 297), lambda n: 1),
+    "flyer-a5-2up-a4.pdf": ("flyer-a5-desk.pdf", (297, 210), lambda n: 1),
+}
+
+
 @dataclass(frozen=True)
 class Expected:
     layout: str

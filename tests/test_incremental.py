@@ -76,7 +76,10 @@ def rebuilt_after(small, edit) -> set[str]:
     for name, state in status.items():
         if state == "unchanged":
             assert after[name] == before[name], f"{name} changed though its inputs did not"
-    return {name for name, state in status.items() if state == "built"}
+    for imposed, source in IMPOSED.items():  # made from the source's bytes, and only them
+        source_changed = after[source][0] != before[source][0]
+        assert status[imposed] == ("built" if source_changed else "unchanged"), imposed
+    return {name for name, state in status.items() if state == "built" and name not in IMPOSED}
 
 
 def events(log: str) -> dict[str, str]:
@@ -90,6 +93,10 @@ def replace(path: str, old: str, new: str):
         assert old in text, f"{old!r} not in {file}"
         file.write_text(text.replace(old, new, 1), encoding="utf-8")
     return edit
+
+
+#: The file imposed from a desk output of the small kit.
+IMPOSED = {"flyer-a6-4up-a4.pdf": "flyer-a6-desk.pdf"}
 
 
 def desk(*names: str) -> set[str]:
@@ -134,7 +141,9 @@ def test_font_change_rebuilds_every_output(small):
         [*PAMPHLETEER, "build", "--project", str(project), "--out", str(out), *SMALL,
          "--variant", "desk", "--json"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
-    assert events(result.stdout) == {f: "built" for f in desk(*SMALL)}
+    status = events(result.stdout)
+    assert status.pop("flyer-a6-4up-a4.pdf") == "unchanged"  # its source's bytes are
+    assert status == {f: "built" for f in desk(*SMALL)}
 
 
 def test_json_events_and_noop(small):
@@ -143,8 +152,8 @@ def test_json_events_and_noop(small):
         [*PAMPHLETEER, "build", "--project", str(project), "--out", str(out), *SMALL,
          "--variant", "desk", "--json"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
-    assert events(result.stdout) == {f: "unchanged" for f in desk(*SMALL)}
-    assert "0 built, 4 unchanged, 0 failed" in result.stderr
+    assert events(result.stdout) == {f: "unchanged" for f in desk(*SMALL) | set(IMPOSED)}
+    assert "0 built, 5 unchanged, 0 failed" in result.stderr
 
 
 def test_tool_version_is_an_input(small, monkeypatch):
@@ -177,7 +186,7 @@ def test_force_rebuilds_with_identical_bytes(small):
     before = snapshot(out)
     log = build(project, out, *SMALL, "--variant", "desk", "--force")
     after = snapshot(out)
-    assert "4 built, 0 unchanged" in log
+    assert "5 built, 0 unchanged" in log
     assert {k: v[0] for k, v in before.items()} == {k: v[0] for k, v in after.items()}
 
 
@@ -245,8 +254,8 @@ def test_zip_holds_every_pdf_and_the_manifest(tmp_path):
     project = make_project(tmp_path / "p")
     build(project, tmp_path / "out", "flyer-a6", "--zip")
     with zipfile.ZipFile(tmp_path / "out" / "aleppo-kit.zip") as z:
-        assert sorted(z.namelist()) == ["flyer-a6-desk.pdf", "flyer-a6-press.pdf",
-                                        "manifest.json"]
+        assert sorted(z.namelist()) == ["flyer-a6-4up-a4.pdf", "flyer-a6-desk.pdf",
+                                        "flyer-a6-press.pdf", "manifest.json"]
         pdf = (tmp_path / "out" / "flyer-a6-desk.pdf").read_bytes()
         assert z.read("flyer-a6-desk.pdf") == pdf
 
@@ -313,6 +322,7 @@ def test_crashed_worker_fails_only_its_output(tmp_path, monkeypatch):
     errors = build_with_sabotage(tmp_path, monkeypatch, lambda: os._exit(9),
                                  ("flyer-a6", "poster-a3"), jobs=2)
     assert "worker process building it crashed" in errors.pop("flyer-a6-desk.pdf")
+    assert "flyer-a6-desk.pdf was not built" in errors.pop("flyer-a6-4up-a4.pdf")
     assert errors == dict.fromkeys(["flyer-a6-press.pdf", "poster-a3-desk.pdf",
                                     "poster-a3-press.pdf"])
 

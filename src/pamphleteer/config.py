@@ -28,6 +28,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "print": {
         "bleed_mm": "bleed of press files (default: 3)",
         "safe_mm": "text keeps this far inside the trim (default: 5)",
+        "paper_thickness_mm": "imposed booklets: creep per sheet (default: 0, none)",
     },
 }
 
@@ -44,6 +45,7 @@ class Project:
     targets: tuple[str, ...] = ()
     bleed_mm: float = 3.0
     safe_mm: float = 5.0
+    paper_thickness_mm: float = 0.0
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the project root, as written in reports and manifests."""
@@ -134,6 +136,7 @@ def load_project(root: Path) -> Project:
         targets=tuple(targets),
         bleed_mm=number("bleed_mm", 3.0, 0.0, 10.0),
         safe_mm=number("safe_mm", 5.0, 0.0, 30.0),
+        paper_thickness_mm=number("paper_thickness_mm", 0.0, 0.0, 1.0),
     )
     if problems:
         raise ConfigError("; ".join(problems))

@@ -21,7 +21,7 @@ from pamphleteer.errors import ConfigError, LayoutError, UsageError
 BASE = "_base"
 PAGE_RULES = ("fixed", "multiple-of-4", "per-slogan")
 LAYOUT_KEYS = ("description", "extends", "pages", "page_rule", "needs_slogans",
-               "safe_mm", "sizes", "style", "fit", "body_fit")
+               "safe_mm", "sizes", "style", "fit", "body_fit", "impose")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,19 @@ class BodyFit:
     max_pt: float
 
 
+#: Sheets that imposed files are printed on, portrait, in mm.
+SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
+
+
+@dataclass(frozen=True)
+class Imposition:
+    """A size's desk pages placed on printer's sheets: ``grid`` copies of one page, or
+    (without a grid) a saddle-stitched booklet, two pages a side."""
+
+    sheet: str
+    grid: tuple[int, int] | None = None
+
+
 @dataclass(frozen=True)
 class Layout:
     name: str
@@ -52,6 +65,7 @@ class Layout:
     style: dict[str, str] = field(default_factory=dict)
     fits: dict[str, FitSpec] = field(default_factory=dict)
     body_fit: BodyFit | None = None
+    impose: dict[str, Imposition] = field(default_factory=dict)
 
     def files(self) -> list[Path]:
         """Every file this layout is made of (its inputs, for the cache and reports)."""
@@ -128,15 +142,26 @@ def load_layout(root: Path, name: str) -> Layout:
             key: FitSpec(key, float(v["min_pt"]), float(v["max_pt"]), bool(v.get("balance", True)))
             for key, v in data.get("fit", {}).items()
         }
+        impose = {
+            key: Imposition(str(v["sheet"]), tuple(int(n) for n in v["grid"]) if "grid" in v
+                            else None)
+            for key, v in data.get("impose", {}).items()
+        }
         body = data.get("body_fit")
         body_fit = BodyFit(float(body["min_pt"]), float(body["max_pt"])) if body else None
     except (KeyError, TypeError, ValueError) as e:
         raise ConfigError(
-            f"{path}: bad sizes/fit entry ({e}); sizes need width_mm and height_mm, "
-            "fit and body_fit need min_pt and max_pt"
+            f"{path}: bad sizes/fit/impose entry ({e}); sizes need width_mm and "
+            "height_mm, fit and body_fit need min_pt and max_pt, impose needs a sheet"
         ) from e
     if not sizes:
         raise ConfigError(f"{path}: no [sizes]; declare at least one, e.g. [sizes.a4]")
+    for key, imposition in impose.items():
+        if key not in sizes or imposition.sheet not in SHEETS:
+            raise ConfigError(
+                f"{path}: [impose.{key}] needs a size of this layout and a sheet "
+                f"({', '.join(SHEETS)}); got sheet {imposition.sheet!r}"
+            )
     rule = data.get("page_rule", "fixed")
     if rule not in PAGE_RULES:
         raise ConfigError(f"{path}: page_rule {rule!r}; use one of {', '.join(PAGE_RULES)}")
@@ -152,6 +177,7 @@ def load_layout(root: Path, name: str) -> Layout:
         style={k: str(v) for k, v in data.get("style", {}).items()},
         fits=fits,
         body_fit=body_fit,
+        impose=impose,
     )
 
 

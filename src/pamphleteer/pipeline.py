@@ -8,6 +8,7 @@ good one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pamphleteer.config import Project
 from pamphleteer.errors import ContentError, PamphleteerError, RenderError, UsageError
-from pamphleteer.layouts import Layout, Size, load_layouts
+from pamphleteer.layouts import Imposition, Layout, Size, load_layouts
 from pamphleteer.outputs import (
     DEFAULT_EPOCH,
     MANIFEST,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from pamphleteer.content import Content
 
 MM_TO_PX = 96 / 25.4
+PT_PER_MM = 72 / 25.4
 DESK_MARGIN_MM = 5.0  # desk printers cannot print the outer ~5 mm of the sheet
 
 
@@ -60,6 +62,7 @@ class Target:
     layout: Layout
     size: Size
     variant: Variant
+    imposition: Imposition | None = None  # set: this output is the desk file imposed
 
     @property
     def name(self) -> str:
@@ -67,7 +70,20 @@ class Target:
 
     @property
     def file(self) -> str:
-        return f"{self.name}-{self.variant.name}.pdf"
+        imposition = self.imposition
+        if imposition is None:
+            return f"{self.name}-{self.variant.name}.pdf"
+        if imposition.grid:
+            return f"{self.name}-{imposition.grid[0] * imposition.grid[1]}up-{imposition.sheet}.pdf"
+        return f"{self.name}-imposed-{imposition.sheet}.pdf"
+
+    def impositions(self) -> list[Target]:
+        """The imposed files made from this output: desk pages only, where the layout
+        asks for them."""
+        imposition = self.layout.impose.get(self.size.name)
+        if self.variant.bleed or imposition is None or self.imposition is not None:
+            return []
+        return [dataclasses.replace(self, imposition=imposition)]
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,7 @@ class Output:
     error: str | None = None
     inputs: str = ""  # digest of everything the output is made of
     skipped: bool = False  # unchanged inputs: the previous file was kept
+    details: dict = dataclasses.field(default_factory=dict)  # more for the manifest
 
     def manifest_entry(self, bleed_mm: float) -> dict:
         t = self.target
@@ -114,6 +131,7 @@ class Output:
             "sha256": self.sha256,
             "bytes": self.bytes,
             "inputs_sha256": self.inputs,
+            **self.details,
         }
 
 
@@ -281,7 +299,8 @@ def _watched(job: Job, targets: list[Target], deps: list[str]) -> tuple[str, lis
     trees = (p.layouts_dir, p.fonts_dir, job.content_dir)
     files = [p.root / "pamphleteer.toml", *(Path(d) for d in deps),
              *(f for tree in trees for f in tree.rglob("*") if f.is_file()),
-             job.out_dir / MANIFEST, *(job.out_dir / t.file for t in targets)]
+             job.out_dir / MANIFEST,
+             *(job.out_dir / t.file for t in targets + _imposed(targets))]
     if job.html:
         files += [job.out_dir / "html" / f"{t.file[:-4]}.html" for t in targets]
     if job.zip:
@@ -315,19 +334,28 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
             from pamphleteer.glyphs import check_coverage
 
             check_coverage(content.texts(), project.fonts_dir)
+        imposed = _imposed(targets)
+        total = len(targets) + len(imposed)
         outputs = [Output(t, skipped=True, inputs=keys[t.file],
                           pages=manifest.entries[t.file]["pages"])
                    for t in targets if t not in todo]
         for index, output in enumerate(outputs, 1):
             if on_output:
-                on_output(output, index, len(targets))
+                on_output(output, index, total)
         for output in _run(job, content, todo):
             outputs.append(output)
             if output.error is None:
                 output.inputs = keys[output.target.file]
                 manifest.record(output.manifest_entry(project.bleed_mm))
             if on_output:
-                on_output(output, len(outputs), len(targets))
+                on_output(output, len(outputs), total)
+        for target in imposed:
+            output = impose_output(job, target, manifest)
+            outputs.append(output)
+            if output.error is None and not output.skipped:
+                manifest.record(output.manifest_entry(0.0))
+            if on_output:
+                on_output(output, len(outputs), total)
         manifest.save()
         if job.zip and not any(o.error for o in outputs):
             write_zip(job.out_dir, content.name, manifest)
@@ -338,14 +366,70 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
     return outputs
 
 
+def _imposed(targets: list[Target]) -> list[Target]:
+    return [i for t in targets for i in t.impositions()]
+
+
+def impose_output(job: Job, target: Target, manifest: Manifest) -> Output:
+    """Impose a desk file onto sheets, unless it and the settings are as last time."""
+    import pikepdf
+
+    from pamphleteer import inputs
+    from pamphleteer.check import Expected, bundled_font_names, check_pdf
+    from pamphleteer.pdf import impose, metadata
+
+    source = dataclasses.replace(target, imposition=None)
+    entry = manifest.entries.get(source.file)
+    if entry is None:
+        return Output(target, error=f"{target.file}: {source.file} was not built; "
+                                    "fix its error first")
+    imposition, creep = target.imposition, job.project.paper_thickness_mm
+    key = inputs.key({"source": entry["sha256"], "imposition": imposition, "creep": creep})
+    if not job.force and manifest.fresh(target.file, key):
+        return Output(target, skipped=True, inputs=key,
+                      pages=manifest.entries[target.file]["pages"])
+    started = time.perf_counter()
+    buffer = io.BytesIO()
+    with pikepdf.open(job.out_dir / source.file) as src:
+        if imposition.grid:
+            pdf = impose.impose_grid(src, imposition.sheet, *imposition.grid)
+        else:
+            pdf = impose.impose_booklet(src, imposition.sheet, creep)
+        pdf.docinfo["/Title"] = src.docinfo.get("/Title", "")
+        metadata.set_dates(pdf, job.source_date_epoch)
+        pdf.save(buffer, deterministic_id=True, compress_streams=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    data = buffer.getvalue()
+    with pikepdf.open(io.BytesIO(data)) as written:
+        box = written.pages[0].mediabox
+        sheet_mm = [round(float(box[2]) / PT_PER_MM, 1), round(float(box[3]) / PT_PER_MM, 1)]
+        pages = len(written.pages)
+        expected = Expected(tuple(sheet_mm), 0.0, "fixed",
+                            1 if imposition.grid else entry["pages"] // 2,
+                            bundled_font_names(job.project.fonts_dir))
+        findings = check_pdf(written, target.file, expected)
+    if findings:
+        return Output(target, error=str(findings[0]))
+    write_atomic(job.out_dir / target.file, data)
+    return Output(
+        target, pages=pages, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
+        seconds=time.perf_counter() - started, inputs=key,
+        details={
+            "trim_mm": sheet_mm, "sheet": imposition.sheet, "imposed_from": source.file,
+            "duplex": None if imposition.grid else "flip on short edge",
+        },
+    )
+
+
 def _unchanged(job: Job, targets: list[Target], on_output) -> list[Output]:
     """Every output as the last build left it, read from the manifest."""
     entries = {e["file"]: e for e in json.loads((job.out_dir / MANIFEST).read_text())["outputs"]}
     outputs = [Output(t, skipped=True, pages=entries[t.file]["pages"],
-                      inputs=entries[t.file]["inputs_sha256"]) for t in targets]
+                      inputs=entries[t.file]["inputs_sha256"])
+               for t in targets + _imposed(targets)]
     for index, output in enumerate(outputs, 1):
         if on_output:
-            on_output(output, index, len(targets))
+            on_output(output, index, len(outputs))
     return outputs
 
 

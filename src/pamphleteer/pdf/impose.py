@@ -1,0 +1,124 @@
+"""Imposition: reading pages placed on the printer's sheets, ready to print, fold and cut.
+
+Pages go onto the sheet as form XObjects, so a sheet stays vector and each font is
+embedded once however many pages use it. Ticks for folding or cutting are drawn in
+the pages' blank margins, inside what a desk printer can print: the pages fill the
+sheet, so there is no room outside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pikepdf
+
+from pamphleteer.layouts import SHEETS
+from pamphleteer.pdf.marks import PT_PER_MM
+
+TICK_FROM_MM = 6.0  # from the sheet's edge: desk printers cannot print the outer ~5 mm
+TICK_LENGTH_MM = 4.0
+TICK_WIDTH_PT = 0.5
+
+@dataclass(frozen=True)
+class Placement:
+    page: int  # 0-based index into the reading pages
+    x: float  # lower-left corner on the sheet, pt
+    y: float
+    shift: float = 0.0  # creep compensation, pt, applied inside the page's own cell
+
+
+def saddle_stitch_order(pages: int) -> list[tuple[int, int]]:
+    """Sides in print order, each (left, right) as 1-based reading pages.
+
+    Sheet s (1 = outermost) carries pages N−2s+2 | 2s−1 on its outside and 2s | N−2s+1
+    on its inside; printed duplex, folded and nested, they read 1, 2, … N.
+    """
+    if pages % 4:
+        raise ValueError(f"a saddle-stitched booklet needs a multiple of 4 pages, not {pages}")
+    sides = []
+    for s in range(1, pages // 4 + 1):
+        sides.append((pages - 2 * s + 2, 2 * s - 1))
+        sides.append((2 * s, pages - 2 * s + 1))
+    return sides
+
+
+def sheet_for(sheet: str, cells: tuple[int, int], page_pt: tuple[float, float]):
+    """The sheet's size in pt, turned to the orientation the grid of pages tiles."""
+    w, h = (v * PT_PER_MM for v in SHEETS[sheet])
+    need_w, need_h = cells[0] * page_pt[0], cells[1] * page_pt[1]
+    if abs(need_w - h) + abs(need_h - w) < abs(need_w - w) + abs(need_h - h):
+        w, h = h, w
+    return w, h
+
+
+def _tick(x0: float, y0: float, x1: float, y1: float) -> str:
+    return f"{x0:.3f} {y0:.3f} m {x1:.3f} {y1:.3f} l S"
+
+
+def _edge_ticks(w: float, h: float, xs: list[float], ys: list[float]) -> str:
+    """Short lines where the fold or cut lines meet the sheet's printable edge."""
+    start, end = TICK_FROM_MM * PT_PER_MM, (TICK_FROM_MM + TICK_LENGTH_MM) * PT_PER_MM
+    lines = [f"q 0 0 0 1 K {TICK_WIDTH_PT} w 0 J"]
+    for x in xs:
+        lines += [_tick(x, start, x, end), _tick(x, h - start, x, h - end)]
+    for y in ys:
+        lines += [_tick(start, y, end, y), _tick(w - start, y, w - end, y)]
+    lines.append("Q")
+    return "\n".join(lines)
+
+
+def impose(src: pikepdf.Pdf, sheet: tuple[float, float], sides: list[list[Placement]],
+           ticks: str) -> pikepdf.Pdf:
+    """A new PDF of ``sheet``-sized pages, each with the source pages placed on it."""
+    out = pikepdf.new()
+    forms = [out.copy_foreign(page.as_form_xobject()) for page in src.pages]
+    sizes = [(float(p.mediabox[2]) - float(p.mediabox[0]),
+              float(p.mediabox[3]) - float(p.mediabox[1])) for p in src.pages]
+    for side in sides:
+        page = out.add_blank_page(page_size=sheet)
+        xobjects = pikepdf.Dictionary()
+        ops = []
+        for n, place in enumerate(side):
+            name = pikepdf.Name(f"/P{n}")
+            xobjects[name] = forms[place.page]
+            w, h = sizes[place.page]
+            ops.append(f"q {place.x:.3f} {place.y:.3f} {w:.3f} {h:.3f} re W n "
+                       f"1 0 0 1 {place.x + place.shift:.3f} {place.y:.3f} cm {name} Do Q")
+        ops.append(ticks)
+        page.obj.Resources = pikepdf.Dictionary(XObject=xobjects)
+        page.obj.Contents = out.make_stream("\n".join(ops).encode())
+        page.obj.TrimBox = page.obj.MediaBox
+        page.obj.BleedBox = page.obj.MediaBox
+    return out
+
+
+def impose_booklet(src: pikepdf.Pdf, sheet_name: str, creep_mm: float = 0.0) -> pikepdf.Pdf:
+    """Reading pages 2-up on landscape sheets for duplex printing (flip on short edge).
+
+    ``creep_mm`` is the paper's thickness: each sheet nested inside others sticks out
+    at the fore-edge after folding, so its pages move toward the spine by that much
+    per sheet outside it.
+    """
+    box = src.pages[0].mediabox
+    page_w, page_h = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
+    w, h = sheet_for(sheet_name, (2, 1), (page_w, page_h))
+    x0, y0 = (w - 2 * page_w) / 2, (h - page_h) / 2
+    sides = []
+    for i, (left, right) in enumerate(saddle_stitch_order(len(src.pages))):
+        shift = (i // 2) * creep_mm * PT_PER_MM
+        sides.append([Placement(left - 1, x0, y0, shift),
+                      Placement(right - 1, x0 + page_w, y0, -shift)])
+    return impose(src, (w, h), sides, _edge_ticks(w, h, [x0 + page_w], []))
+
+
+def impose_grid(src: pikepdf.Pdf, sheet_name: str, cols: int, rows: int) -> pikepdf.Pdf:
+    """One page repeated cols × rows on a sheet, at 100 %, with cut ticks between them."""
+    box = src.pages[0].mediabox
+    page_w, page_h = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
+    w, h = sheet_for(sheet_name, (cols, rows), (page_w, page_h))
+    x0, y0 = (w - cols * page_w) / 2, (h - rows * page_h) / 2
+    side = [Placement(0, x0 + c * page_w, y0 + r * page_h)
+            for r in range(rows) for c in range(cols)]
+    ticks = _edge_ticks(w, h, [x0 + c * page_w for c in range(1, cols)],
+                        [y0 + r * page_h for r in range(1, rows)])
+    return impose(src, (w, h), [side], ticks)
