@@ -393,3 +393,14 @@ def test_renderer_crash_is_one_line_naming_the_output(tmp_path):
                  tmp_path / "out", "--jobs", "1", *LEAFLET)
     line = assert_clean_failure(result, 1)
     assert "leaflet-a4-desk.pdf: the renderer failed" in line
+
+
+def test_new_scaffolds_a_folder_the_whole_kit_builds_from(tmp_path, project_dir):
+    folder = tmp_path / "rent-strike"
+    result = run("new", folder)
+    assert result.exit_code == 0, result.output
+    build = run("build", "--project", project_dir, "--content", folder, "--out",
+                tmp_path / "out", "--jobs", "2")
+    assert build.exit_code == 0, build.output
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == len(expected_outputs()) + 4
+    assert_clean_failure(run("new", folder), 2)  # never overwrites

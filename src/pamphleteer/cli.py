@@ -144,6 +144,49 @@ def merge_command(shards, out_dir, make_zip):
                f"into {out_dir}/", err=True)
 
 
+ARTICLE_TEMPLATE = """\
+---
+# Front matter: one 'key: value' per line. Quote a value that contains a colon.
+title: "Your title here"          # required: the article's title
+headline: "The call to action"    # set large on posters, flyers and the booklet cover
+standfirst: "The opening paragraph, which flyers and posters show on their own."
+author: "Your name"               # the byline
+source: "Originally published in …"   # the source line
+lang: en                          # BCP 47 language: hyphenation and quotation marks
+# date: 2026-11-25                # optional
+---
+The article, in Markdown. Paragraphs are separated by a blank line; *emphasis*,
+"quotes" and -- dashes become proper typography.
+
+## A subhead, if the article has them
+
+> A quotation, set apart.
+"""
+
+SLOGANS_TEMPLATE = """\
+- First slogan!
+- Second slogan, with *emphasis*!
+- Third slogan!
+"""
+
+
+@cli.command("new")
+@click.argument("path", type=click.Path(path_type=Path))
+def new_command(path):
+    """Start a pamphlet: a content folder at PATH with an article and a slogans list.
+
+    Build it with 'pamphleteer build --content PATH'. An existing folder is never
+    overwritten.
+    """
+    if path.exists():
+        raise UsageError(f"{path} already exists; choose a new folder name")
+    path.mkdir(parents=True)
+    (path / "article.md").write_text(ARTICLE_TEMPLATE, encoding="utf-8")
+    (path / "slogans.md").write_text(SLOGANS_TEMPLATE, encoding="utf-8")
+    click.echo(f"created {path}/article.md and {path}/slogans.md; edit them, then run "
+               f"'pamphleteer build --content {path}'", err=True)
+
+
 @cli.command("list")
 @project_option
 def list_command(project):
