@@ -404,3 +404,16 @@ def test_new_scaffolds_a_folder_the_whole_kit_builds_from(tmp_path, project_dir)
     assert build.exit_code == 0, build.output
     assert len(list((tmp_path / "out").glob("*.pdf"))) == len(expected_outputs()) + 4
     assert_clean_failure(run("new", folder), 2)  # never overwrites
+
+
+def test_small_press_text_in_rgb_fails_the_press_file_only(tmp_path):
+    """Four-colour or RGB black under 12 pt blurs on a press: only pure K passes."""
+    project = copy_project(tmp_path / "proj")
+    style = project / "layouts" / "flyer" / "style.css"
+    style.write_text(style.read_text() + "\n.byline { color: rgb(20, 20, 20); }\n")
+    result = run("build", "flyer-a6", "--project", project, "--content", CONTENT, "--out",
+                 tmp_path / "out", "--jobs", "1")
+    line = assert_clean_failure(result, 1)
+    assert "flyer-a6-press.pdf: text-colour: page 1:" in line and "pure K" in line
+    assert (tmp_path / "out" / "flyer-a6-desk.pdf").is_file()
+    assert not (tmp_path / "out" / "flyer-a6-press.pdf").exists()

@@ -6,7 +6,9 @@ wrong size, a missing page or a font that is not ours never reaches ``dist/``.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,9 @@ import pikepdf
 from pamphleteer.pdf.marks import PT_PER_MM
 
 TOLERANCE_MM = 0.1
+PURE_K_BELOW_PT = 12  # smaller press text in four-colour black blurs with misregistration
+_PURE_K = ("DeviceCMYK", (0.0, 0.0, 0.0, 1.0))
+_TEXT_SHOWING = {"Tj", "TJ", "'", '"'}
 _SUBSET_RE = re.compile(r"^[A-Z]{6}\+(.+)$")
 
 
@@ -112,6 +117,15 @@ def check_pdf(pdf: pikepdf.Pdf, name: str, expected: Expected) -> list[Finding]:
         ):
             error("boxes", number, "BleedBox extends beyond the MediaBox")
 
+    if expected.bleed_mm > 0:
+        for number, size_pt, colour in _text_runs(pdf):
+            if size_pt < PURE_K_BELOW_PT and colour != _PURE_K:
+                space, values = colour
+                error("text-colour", number,
+                      f"{size_pt:.1f} pt text in {space} {' '.join(f'{v:g}' for v in values)}; "
+                      "press text under 12 pt must be pure K: use var(--ink)")
+                break
+
     for font_name in _embedded_fonts(pdf, name, error):
         match = _SUBSET_RE.match(font_name)
         if not match:
@@ -141,3 +155,61 @@ def _embedded_fonts(pdf: pikepdf.Pdf, name: str, error) -> list[str]:
                 continue
             names.append(base)
     return names
+
+
+def _matrix(operands) -> list[float]:
+    return [float(v) for v in operands]
+
+
+def _times(m: list[float], n: list[float]) -> list[float]:
+    a, b, c, d, e, f = m
+    p, q, r, s, t, u = n
+    return [a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s,
+            e * p + f * r + t, e * q + f * s + u]
+
+
+def _scale(m: list[float]) -> float:
+    return math.sqrt(abs(m[0] * m[3] - m[1] * m[2]))
+
+
+def _text_runs(pdf: pikepdf.Pdf) -> Iterator[tuple[int, float, tuple[str, tuple]]]:
+    """Every run of text shown: (page, size in pt, (colour space, fill values)).
+
+    Follows the graphics state through q/Q, cm and form XObjects, so the size is the
+    one printed, whatever mix of font size and matrices drew it.
+    """
+    def walk(owner, resources, ctm, number):
+        stack = []
+        fill, space = ("DeviceGray", (0.0,)), "DeviceGray"
+        size, tm = 0.0, [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+        for operands, operator in pikepdf.parse_content_stream(owner):
+            op = str(operator)
+            if op == "q":
+                stack.append((ctm, fill, space))
+            elif op == "Q" and stack:
+                ctm, fill, space = stack.pop()
+            elif op == "cm":
+                ctm = _times(_matrix(operands), ctm)
+            elif op == "cs":
+                space = str(operands[0])[1:]
+            elif op in ("sc", "scn") and all(not isinstance(v, pikepdf.Name) for v in operands):
+                fill = (space, tuple(float(v) for v in operands))
+            elif op in ("k", "rg", "g"):
+                space = {"k": "DeviceCMYK", "rg": "DeviceRGB", "g": "DeviceGray"}[op]
+                fill = (space, tuple(float(v) for v in operands))
+            elif op == "Tf":
+                size = float(operands[1])
+            elif op == "Tm":
+                tm = _matrix(operands)
+            elif op in _TEXT_SHOWING:
+                yield number, size * _scale(tm) * _scale(ctm), fill
+            elif op == "Do":
+                xobject = resources.get("/XObject", {}).get(str(operands[0]))
+                if xobject is not None and xobject.get("/Subtype") == "/Form":
+                    matrix = _matrix(xobject.get("/Matrix", [1, 0, 0, 1, 0, 0]))
+                    yield from walk(xobject, xobject.get("/Resources", resources),
+                                    _times(matrix, ctm), number)
+
+    for number, page in enumerate(pdf.pages, 1):
+        yield from walk(page, page.obj.get("/Resources", pikepdf.Dictionary()),
+                        [1.0, 0.0, 0.0, 1.0, 0.0, 0.0], number)
