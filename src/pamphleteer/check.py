@@ -6,6 +6,7 @@ wrong size, a missing page or a font that is not ours never reaches ``dist/``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -51,14 +52,15 @@ def normalize_font_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+@functools.cache
 def bundled_font_names(fonts_dir: Path) -> frozenset[str]:
     """Every name under which a font in ``fonts_dir`` may appear in a PDF, normalized."""
     from fontTools.ttLib import TTFont
 
+    from pamphleteer.glyphs import font_files
+
     names = set()
-    for path in sorted(fonts_dir.rglob("*")):
-        if path.suffix.lower() not in (".ttf", ".otf"):
-            continue
+    for path in font_files(fonts_dir):
         with TTFont(path, lazy=True) as font:
             records = font["name"].names
         by_id: dict[int, set[str]] = {}

@@ -27,11 +27,11 @@ def cache_dir() -> Path:
 
 class FitCache:
     def __init__(self, folder: Path, fonts_dir: Path):
+        from pamphleteer.inputs import files_digest
+
         self.folder = folder
-        h = hashlib.sha256(__version__.encode())
-        for path in sorted(p for p in fonts_dir.rglob("*") if p.is_file()):
-            h.update(path.name.encode() + b"\0" + path.read_bytes())
-        self.salt = h.hexdigest()
+        fonts = files_digest([p for p in fonts_dir.rglob("*") if p.is_file()], fonts_dir)
+        self.salt = f"{__version__}\0{fonts}"
 
     def key(self, style: str, target: FitTarget) -> str:
         spec = target.spec

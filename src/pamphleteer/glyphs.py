@@ -17,15 +17,19 @@ from pamphleteer.errors import ContentError
 _INVISIBLE = {"Zs", "Zl", "Zp", "Cf", "Mn", "Me", "Cc"}
 
 
+def font_files(fonts_dir: Path) -> list[Path]:
+    """The font files in a fonts folder, in a stable order."""
+    return sorted(p for p in fonts_dir.rglob("*") if p.suffix.lower() in (".ttf", ".otf"))
+
+
 @cache
 def coverage(fonts_dir: Path) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
     codepoints: set[int] = set()
-    for path in sorted(fonts_dir.rglob("*")):
-        if path.suffix.lower() in (".ttf", ".otf"):
-            with TTFont(path, lazy=True) as font:
-                codepoints.update(font.getBestCmap() or {})
+    for path in font_files(fonts_dir):
+        with TTFont(path, lazy=True) as font:
+            codepoints.update(font.getBestCmap() or {})
     return frozenset(codepoints)
 
 

@@ -9,6 +9,7 @@ good one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -230,12 +231,19 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 def standalone_html(html: str, base: Path, fonts_dir: Path) -> str:
     """The final HTML, with a base URL and ``@font-face`` rules so that the plain
     ``weasyprint`` command renders it the same way on its own."""
-    faces = []
-    for path in sorted(fonts_dir.rglob("*")):
-        if path.suffix.lower() not in (".ttf", ".otf"):
-            continue
-        from fontTools.ttLib import TTFont
+    head = f'<base href="{base.as_uri()}/"><style>{_font_faces(fonts_dir)}</style>'
+    return html.replace("<head>", "<head>" + head, 1)
 
+
+@functools.cache
+def _font_faces(fonts_dir: Path) -> str:
+    """``@font-face`` rules for the bundled fonts (read once, used for every file)."""
+    from fontTools.ttLib import TTFont
+
+    from pamphleteer.glyphs import font_files
+
+    faces = []
+    for path in font_files(fonts_dir):
         with TTFont(path, lazy=True) as font:
             family = font["name"].getDebugName(1)
             style = (font["name"].getDebugName(2) or "").lower()
@@ -243,8 +251,7 @@ def standalone_html(html: str, base: Path, fonts_dir: Path) -> str:
         italic = "italic" if "italic" in style else "normal"
         faces.append(f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); '
                      f"font-weight: {weight}; font-style: {italic}; }}")
-    head = f'<base href="{base.as_uri()}/"><style>{chr(10).join(faces)}</style>'
-    return html.replace("<head>", "<head>" + head, 1)
+    return "\n".join(faces)
 
 
 # --- the build ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import mimetypes
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
@@ -114,6 +114,7 @@ class Box:
     lines: int
     text_width: float
     font_pt: float = 0.0
+    laid_out: object = field(default=None, repr=False, compare=False)  # WeasyPrint's box
 
 
 class _Warnings(logging.Handler):
@@ -213,6 +214,7 @@ def boxes(document, attribute: str) -> dict[str, Box]:
                 max((line.position_x + line.width - box.position_x for line in lines),
                     default=0.0),
                 box.style["font_size"] * 0.75,
+                box,
             )
             if parent is not None:
                 found[ident + "@box"] = Box(
@@ -227,7 +229,7 @@ def _paints_only(name: str) -> bool:
     return "color" in name or name.startswith(("background", "box_shadow", "opacity"))
 
 
-def style_signature(document, ident: str) -> str:
+def style_signature(box: Box) -> str:
     """Every layout-relevant computed style value of an element and all it contains.
 
     Two elements with the same HTML, signature and box lay out alike, whatever CSS
@@ -237,35 +239,24 @@ def style_signature(document, ident: str) -> str:
     from weasyprint.css.properties import INITIAL_VALUES
 
     names = [n for n in sorted(INITIAL_VALUES) if not _paints_only(n)]
-    for page in document.pages:
-        for box, _ in _walk(page._page_box):
-            element = getattr(box, "element", None)
-            if element is None or element.get("id") != ident:
+    parts = []
+    for inner, _ in _walk(box.laid_out):
+        if type(inner).__name__ in ("LineBox", "TextBox"):
+            continue
+        parts.append(f"{type(inner).__name__} {inner.element_tag}")
+        for name in names:
+            try:
+                parts.append(f"{name}={inner.style[name]!r}")
+            except KeyError:  # logical properties resolve through physical ones
                 continue
-            parts = []
-            for inner, _ in _walk(box):
-                if type(inner).__name__ in ("LineBox", "TextBox"):
-                    continue
-                parts.append(f"{type(inner).__name__} {inner.element_tag}")
-                for name in names:
-                    try:
-                        parts.append(f"{name}={inner.style[name]!r}")
-                    except KeyError:  # logical properties resolve through physical ones
-                        continue
-            return "\n".join(parts)
-    raise KeyError(ident)
+    return "\n".join(parts)
 
 
-def outer_html(document, ident: str) -> str:
-    """Serialized HTML of the element with ``id == ident`` (to clone it into probes)."""
-    for page in document.pages:
-        for box, _ in _walk(page._page_box):
-            element = getattr(box, "element", None)
-            if element is not None and element.get("id") == ident:
-                element = copy.copy(element)
-                element.tail = None
-                return ElementTree.tostring(element, encoding="unicode", method="html")
-    raise KeyError(ident)
+def outer_html(box: Box) -> str:
+    """Serialized HTML of a found element (to clone it into probes)."""
+    element = copy.copy(box.laid_out.element)
+    element.tail = None
+    return ElementTree.tostring(element, encoding="unicode", method="html")
 
 
 def page_anchors(document) -> list[set[str]]:

@@ -120,7 +120,7 @@ class Typesetter:
                     f"layout's layout.toml has no [fit.{box.name}]"
                 )
             area = found[ident + "@box"]
-            html = render.outer_html(document, ident)
+            html = render.outer_html(box)
             label = " ".join(plain(html).split())
             label = label if len(label) <= 70 else label[:69] + "…"
             seed = (box.font_pt, (box.height, box.lines, box.text_width))
@@ -131,7 +131,7 @@ class Typesetter:
         fitted, keys = {}, {}
         if self.fit_cache is not None:
             for t in targets:
-                keys[t.id] = self.fit_cache.key(render.style_signature(document, t.id), t)
+                keys[t.id] = self.fit_cache.key(render.style_signature(found[t.id]), t)
                 if (hit := self.fit_cache.get(keys[t.id], t.id)) is not None:
                     fitted[t.id] = hit
         missing = [t for t in targets if t.id not in fitted]
