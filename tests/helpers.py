@@ -24,7 +24,7 @@ BLEED_MM = 3.0
 MIN_SLUG_MM = 8.0  # a press sheet extends at least this far beyond the trim, for the marks
 DESK_EDGE_MM = 5.0  # desk printers cannot print the outer ~5 mm: backgrounds stop there
 
-VARIANTS = ("press", "desk")
+VARIANTS = ("press", "desk", "screen")
 
 #: The kit: layout -> (page rule, {size: (trim width mm, trim height mm)}).
 #: Page rule: an int (exact count), "multiple-of-4" or "per-slogan".

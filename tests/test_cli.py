@@ -60,7 +60,7 @@ def test_list_shows_every_target_and_size():
     assert result.exit_code == 0, result.output
     listed = {}
     for line in result.output.splitlines():
-        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+press/desk\b", line)
+        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+press/desk/screen\b", line)
         assert match, f"unexpected line: {line!r}"
         listed[match.group(1)] = (float(match.group(2)), float(match.group(3)))
     expected = {f"{layout}-{size}": dims

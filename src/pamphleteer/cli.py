@@ -53,8 +53,9 @@ def cli():
     """Turn an article and a list of slogans into a print-ready kit of PDFs.
 
     Leaflets, booklets, flyers, posters and placards, in ISO and US sizes, each as a
-    press file (bleed and crop marks, for a copy shop or printer) and a desk file
-    (fits a home or office printer). Run 'pamphleteer build' in a project folder.
+    press file (bleed and crop marks, for a copy shop or printer), a desk file (fits a
+    home or office printer) and a screen file (tagged and small, to share online). Run
+    'pamphleteer build' in a project folder.
     """
 
 

@@ -45,16 +45,19 @@ DESK_MARGIN_MM = 5.0  # desk printers cannot print the outer ~5 mm of the sheet
 
 @dataclass(frozen=True)
 class Variant:
-    """How a target is finished: for a press (bleed, marks) or a desk printer (neither)."""
+    """How a target is finished: for a press (bleed, marks), a desk printer (neither) or
+    a screen (neither, and tagged for readers that speak or reflow the text)."""
 
     name: str
     bleed: bool
     edge_mm: float  # where backgrounds stop, measured in from the page edge
+    pdf_variant: str | None = None  # a WeasyPrint PDF variant, for the screen's tags
 
 
 VARIANTS = {
     "press": Variant("press", bleed=True, edge_mm=0.0),
     "desk": Variant("desk", bleed=False, edge_mm=DESK_MARGIN_MM),
+    "screen": Variant("screen", bleed=False, edge_mm=0.0, pdf_variant="pdf/ua-1"),
 }
 
 
@@ -82,7 +85,7 @@ class Target:
         """The imposed files made from this output: desk pages only, where the layout
         asks for them."""
         imposition = self.layout.impose.get(self.size.name)
-        if self.variant.bleed or imposition is None or self.imposition is not None:
+        if self.variant.name != "desk" or imposition is None or self.imposition is not None:
             return []
         return [dataclasses.replace(self, imposition=imposition)]
 
@@ -196,7 +199,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 
     geo = marks.Geometry(page["trim_w"], page["trim_h"], page["bleed"])
     buffer = io.BytesIO()
-    with pikepdf.open(io.BytesIO(renderer.pdf(document))) as pdf:
+    with pikepdf.open(io.BytesIO(renderer.pdf(
+            document, pdf_variant=target.variant.pdf_variant))) as pdf:
         pdf = marks.add_crop_marks(pdf, geo) if target.variant.bleed else marks.set_trim(pdf, geo)
         pdf = metadata.set_dates(pdf, job.source_date_epoch)
         pdf.save(buffer, deterministic_id=True, compress_streams=True,
