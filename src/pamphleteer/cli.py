@@ -12,7 +12,7 @@ import click
 
 from pamphleteer import __version__
 from pamphleteer.config import Project, find_project, load_project
-from pamphleteer.errors import BuildFailed, UsageError
+from pamphleteer.errors import BuildFailed, CheckFailed, ConfigError, UsageError
 from pamphleteer.outputs import DEFAULT_EPOCH
 from pamphleteer.pipeline import VARIANTS, Job, Output, build, plan
 
@@ -118,6 +118,8 @@ def build_command(targets, project, content_dir, out_dir, variants, html, jobs, 
         outputs = build(job, progress.update)
     failed = [o for o in outputs if o.error]
     skipped = sum(o.skipped for o in outputs)
+    for finding in (f for o in outputs for f in o.findings):
+        click.echo(f"{finding.severity}: {finding}", err=True)
     click.echo(f"{len(outputs) - len(failed) - skipped} built, {skipped} unchanged, "
                f"{len(failed)} failed, in {p.relative(job.out_dir)}/ "
                f"({time.perf_counter() - started:.1f} s)", err=True)
@@ -143,6 +145,52 @@ def merge_command(shards, out_dir, make_zip):
         write_zip(out_dir, Path(manifest.content).name, manifest)
     click.echo(f"merged {len(manifest.entries)} outputs from {len(shards)} folders "
                f"into {out_dir}/", err=True)
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@project_option
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"findings": [...]} on stdout (for scripts and CI).')
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
+def check_command(paths, project, as_json, strict):
+    """Preflight PDFs as a printer would: an output folder (default: the project's) or
+    any PDF files.
+
+    \b
+    Checks: boxes, bleed, fonts, glyphs, overflow, safe-zone, text-size, image-ppi,
+    colour, page-count, hairlines, accessibility. Files the build made are judged
+    by their entry in the folder's manifest.json; other PDFs by what they declare.
+    One line per finding: severity, file, page, check, what is wrong and the fix.
+
+    Exit codes: 0 clean, 1 errors (or warnings with --strict), 2 bad input.
+    """
+    from pamphleteer.check import bundled_font_names
+    from pamphleteer.check.files import check_paths
+
+    try:
+        p = _project(project)
+    except ConfigError:
+        if project or not paths:
+            raise
+        p = None  # a PDF from elsewhere: judged without the project's fonts and settings
+    findings = check_paths(
+        tuple(paths) or (p.out_dir,),
+        fonts=bundled_font_names(p.fonts_dir) if p else None,
+        bleed_mm=p.bleed_mm if p else 3.0,
+        ink_limit=p.ink_limit_pct if p else 300.0,
+    )
+    if as_json:
+        click.echo(json.dumps({"findings": [f.as_dict() for f in findings]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            click.echo(f"{finding.severity}: {finding}")
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    if errors or (strict and warnings):
+        raise CheckFailed(f"{errors} error(s), {warnings} warning(s)")
+    click.echo(f"checked: {errors} errors, {warnings} warnings", err=True)
 
 
 ARTICLE_TEMPLATE = """\
@@ -227,6 +275,7 @@ class _Progress:
                 else "built",
                 "pages": output.pages, "bytes": output.bytes,
                 "seconds": round(output.seconds, 3), "error": output.error,
+                "findings": [f.as_dict() for f in output.findings],
             }, ensure_ascii=False))
             return
         status = (f"failed: {output.error}" if output.error else "unchanged" if output.skipped

@@ -29,6 +29,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "bleed_mm": "bleed of press files (default: 3)",
         "safe_mm": "text keeps this far inside the trim (default: 5)",
         "paper_thickness_mm": "imposed booklets: creep per sheet (default: 0, none)",
+        "ink_limit_pct": "press files: most total ink in any colour (default: 300)",
     },
 }
 
@@ -46,6 +47,7 @@ class Project:
     bleed_mm: float = 3.0
     safe_mm: float = 5.0
     paper_thickness_mm: float = 0.0
+    ink_limit_pct: float = 300.0
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the project root, as written in reports and manifests."""
@@ -137,6 +139,7 @@ def load_project(root: Path) -> Project:
         bleed_mm=number("bleed_mm", 3.0, 0.0, 10.0),
         safe_mm=number("safe_mm", 5.0, 0.0, 30.0),
         paper_thickness_mm=number("paper_thickness_mm", 0.0, 0.0, 1.0),
+        ink_limit_pct=number("ink_limit_pct", 300.0, 100.0, 400.0),
     )
     if problems:
         raise ConfigError("; ".join(problems))

@@ -15,6 +15,7 @@ import io
 import json
 import signal
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,7 @@ class Output:
     inputs: str = ""  # digest of everything the output is made of
     skipped: bool = False  # unchanged inputs: the previous file was kept
     details: dict = dataclasses.field(default_factory=dict)  # more for the manifest
+    findings: list = dataclasses.field(default_factory=list)  # preflight warnings
 
     def manifest_entry(self, bleed_mm: float) -> dict:
         t = self.target
@@ -136,6 +138,7 @@ class Output:
             "bytes": self.bytes,
             "inputs_sha256": self.inputs,
             **self.details,
+            **({"findings": [f.as_dict() for f in self.findings]} if self.findings else {}),
         }
 
 
@@ -171,7 +174,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
                  font_names: frozenset[str], fit_cache=None) -> Output:
     import pikepdf
 
-    from pamphleteer import check, render
+    from pamphleteer import render
+    from pamphleteer.glyphs import family_coverage
     from pamphleteer.pdf import marks, metadata
 
     project, out_dir = job.project, job.out_dir
@@ -191,6 +195,13 @@ def build_output(renderer, target: Target, content: Content, job: Job,
             f"(safe zone {page['safe']:g} mm); "
             "the layout's margins are too small for this size"
         )
+    for number, ch, text, family in render.fallbacks(document, family_coverage(project.fonts_dir)):
+        raise RenderError(
+            f"{target.file}: glyphs: page {number}: {family} has no {ch!r} "
+            f"(U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}) in {text[:60]!r}, and "
+            "would fall back to another font; add a font that has it to the layout's "
+            "font-family, or replace the character"
+        )
     if target.layout.page_rule == "per-slogan" and len(document.pages) != len(content.slogans):
         raise RenderError(
             f"{target.file}: {len(document.pages)} pages for {len(content.slogans)} slogans; "
@@ -207,19 +218,14 @@ def build_output(renderer, target: Target, content: Content, job: Job,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
     data = buffer.getvalue()
 
-    expected = check.Expected(
-        trim_mm=(target.size.width_mm, target.size.height_mm),
-        bleed_mm=page["bleed"],
-        page_rule=target.layout.page_rule,
-        pages=len(content.slogans) if target.layout.page_rule == "per-slogan"
-        else target.layout.pages,
-        fonts=font_names,
-    )
-    with pikepdf.open(io.BytesIO(data)) as written:
-        findings = check.check_pdf(written, target.file, expected)
-    if findings:
-        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-        raise RenderError(f"{findings[0]}{more}")
+    output.details = {"page_rule": target.layout.page_rule, "safe_mm": page["safe"],
+                      "viewing_cm": target.layout.viewing_cm}
+    declared = len(content.slogans) if target.layout.page_rule == "per-slogan" \
+        else target.layout.pages
+    entry = {"variant": target.variant.name, "pages": declared,
+             "trim_mm": [target.size.width_mm, target.size.height_mm],
+             "bleed_mm": page["bleed"], **output.details}
+    output.findings = _preflight(data, target.file, entry, project, font_names)
 
     write_atomic(out_dir / target.file, data)
     if job.html:
@@ -230,6 +236,21 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     output.bytes = len(data)
     output.seconds = time.perf_counter() - started
     return output
+
+
+def _preflight(data: bytes, name: str, entry: dict, project: Project,
+               font_names: frozenset[str]) -> list:
+    """Every preflight rule on a new file: errors fail it (the previous file stays),
+    warnings are returned to be reported with it."""
+    from pamphleteer.check import run
+    from pamphleteer.check.files import expected_from_entry
+
+    findings = run(data, name, expected_from_entry(entry, project.ink_limit_pct), font_names)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise RenderError(f"{errors[0]}{more}")
+    return findings
 
 
 def standalone_html(html: str, base: Path, fonts_dir: Path) -> str:
@@ -386,7 +407,7 @@ def impose_output(job: Job, target: Target, manifest: Manifest) -> Output:
     import pikepdf
 
     from pamphleteer import inputs
-    from pamphleteer.check import Expected, bundled_font_names, check_pdf
+    from pamphleteer.check import bundled_font_names
     from pamphleteer.pdf import impose, metadata
 
     source = dataclasses.replace(target, imposition=None)
@@ -415,20 +436,23 @@ def impose_output(job: Job, target: Target, manifest: Manifest) -> Output:
         box = written.pages[0].mediabox
         sheet_mm = [round(float(box[2]) / PT_PER_MM, 1), round(float(box[3]) / PT_PER_MM, 1)]
         pages = len(written.pages)
-        expected = Expected(tuple(sheet_mm), 0.0, "fixed",
-                            1 if imposition.grid else entry["pages"] // 2,
-                            bundled_font_names(job.project.fonts_dir))
-        findings = check_pdf(written, target.file, expected)
-    if findings:
-        return Output(target, error=str(findings[0]))
+    details = {"page_rule": "fixed", "safe_mm": DESK_MARGIN_MM, "viewing_cm": 30.0}
+    entry = {"variant": "desk", "trim_mm": sheet_mm, "bleed_mm": 0.0,
+             "pages": 1 if imposition.grid else entry["pages"] // 2, **details}
+    try:
+        findings = _preflight(data, target.file, entry, job.project,
+                              bundled_font_names(job.project.fonts_dir))
+    except RenderError as e:
+        return Output(target, error=e.format_message())
     write_atomic(job.out_dir / target.file, data)
     return Output(
         target, pages=pages, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
         seconds=time.perf_counter() - started, inputs=key,
         details={
             "trim_mm": sheet_mm, "sheet": imposition.sheet, "imposed_from": source.file,
-            "duplex": None if imposition.grid else "flip on short edge",
+            "duplex": None if imposition.grid else "flip on short edge", **details,
         },
+        findings=findings,
     )
 
 

@@ -305,3 +305,20 @@ def text_outside(document, inset: float) -> Iterator[tuple[int, str, float]]:
             distance = min(x0, y0, width - x1, height - y1)
             if distance < inset - 0.5:
                 yield number, box.text.strip()[:40], distance
+
+
+def fallbacks(document, families: dict[str, frozenset[int]]) -> Iterator[tuple[int, str, str, str]]:
+    """Characters that none of their text's ``font-family`` can draw: (page, character,
+    text, the first family). Pango would quietly take another bundled font for them."""
+    from pamphleteer.glyphs import drawable
+
+    for number, page in enumerate(document.pages, 1):
+        for box, _ in _walk(page._page_box):
+            if type(box).__name__ != "TextBox":
+                continue
+            stack = [f.lower() for f in box.style["font_family"]]
+            covered = frozenset().union(*(families.get(f, frozenset()) for f in stack))
+            for ch in box.text:
+                if not drawable(ch, covered):
+                    yield number, ch, box.text.strip(), box.style["font_family"][0]
+                    break
