@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +130,8 @@ def _flatten(data: bytes, name: str, profile: Path) -> bytes:
         try:
             subprocess.run(
                 ["gs", "-q", "-dBATCH", "-dNOPAUSE", "-dSAFER", "-sDEVICE=pdfwrite",
-                 "-dPDFX", "-dPDFSETTINGS=/prepress", "-sColorConversionStrategy=CMYK",
+                 "-dPDFX", "-dPDFSETTINGS=/prepress", "-sProcessColorModel=DeviceCMYK",
+                 "-sColorConversionStrategy=CMYK",
                  "-dCompatibilityLevel=1.3", f"-sOutputICCProfile={profile}",
                  f"-sOutputFile={out}", str(src)],
                 check=True, capture_output=True, text=True, timeout=600,
@@ -144,19 +146,71 @@ def _flatten(data: bytes, name: str, profile: Path) -> bytes:
 
 
 def _restore(pdf: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
-    """What Ghostscript rewrites that was already right: boxes, document info, dates."""
+    """What Ghostscript rewrites that was already right: boxes, document info, dates,
+    and the file ID, which it draws from the clock."""
+    del pdf.trailer["/ID"]
     for page, original in zip(pdf.pages, source.pages, strict=True):
         for key in ("/MediaBox", "/BleedBox", "/TrimBox"):
             page.obj[key] = pikepdf.Array([float(v) for v in original.obj[key]])
         for key in ("/CropBox", "/ArtBox"):
             if key in page.obj:
                 del page.obj[key]
+    _restore_font_names(pdf, source)
     producer = str(pdf.docinfo.get("/Producer", "Ghostscript"))
     for key in list(pdf.docinfo.keys()):
         del pdf.docinfo[key]
     for key, value in source.docinfo.items():
         pdf.docinfo[key] = value
     pdf.docinfo["/Producer"] = f"{source.docinfo.get('/Producer', '')}; {producer}".lstrip("; ")
+
+
+def _fonts(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
+    seen = set()
+    for page in pdf.pages:
+        for font in page.obj.get("/Resources", {}).get("/Font", {}).values():
+            if font.objgen not in seen:
+                seen.add(font.objgen)
+                yield font
+
+
+def _widths(font: pikepdf.Dictionary) -> Counter:
+    """How many glyphs of each advance width a font has: the same font, subset alike,
+    has the same widths whatever its glyphs are numbered."""
+    widths: Counter = Counter()
+    w = font.get("/DescendantFonts", [font])[0].get("/W", pikepdf.Array())
+    i = 0
+    while i + 1 < len(w):
+        if isinstance(w[i + 1], pikepdf.Array):
+            widths.update(round(float(v)) for v in w[i + 1])
+            i += 2
+        else:
+            widths[round(float(w[i + 2]))] += int(w[i + 1]) - int(w[i]) + 1
+            i += 3
+    return widths
+
+
+def _restore_font_names(pdf: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
+    """Give back the names Ghostscript loses: it calls an OpenType-CFF font "Anonymous".
+
+    Each nameless font takes the name of the original font whose widths it shares.
+    """
+    def base(font) -> str:
+        return str(font.get("/BaseFont", "/"))[1:].partition("+")[2]
+
+    originals = {base(f): _widths(f) for f in _fonts(source)}
+    for font in _fonts(pdf):
+        name = base(font)
+        if not name or name in originals:
+            continue
+        widths = _widths(font)
+        best = max(originals, key=lambda o: sum((originals[o] & widths).values()), default=None)
+        if best is None:
+            continue
+        renamed = Name("/" + str(font.BaseFont)[1:].replace(name, best))
+        font.BaseFont = renamed
+        for descendant in font.get("/DescendantFonts", []):
+            descendant.BaseFont = renamed
+            descendant.FontDescriptor.FontName = renamed
 
 
 # --- content --------------------------------------------------------------------------
