@@ -218,6 +218,9 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     )
     with pikepdf.open(io.BytesIO(data)) as written:
         findings = check.check_pdf(written, target.file, expected)
+        if target.variant.bleed and not findings:
+            findings = [check.Finding("error", "colour", target.file, None, problem)
+                        for problem in pdfx.colour_problems(written, project.ink_limit_pct)]
     if findings:
         more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
         raise RenderError(f"{findings[0]}{more}")

@@ -5,7 +5,7 @@ printer's CMYK profile as its embedded output intent, the Info and XMP keys PDF/
 for, and content made or checked to conform: RGB images are separated to CMYK through
 the output profile, a transparency group blending in RGB blends in CMYK (its content is
 CMYK), and RGB in vector content or a CMYK colour past the ink limit (which only a
-layout's CSS can put there) fails the output with the fix. PDF/X-1a allows no
+layout's CSS can put there) is reported by ``colour_problems``. PDF/X-1a allows no
 transparency and needs PDF 1.3, so ``x1a`` first rewrites the file with Ghostscript.
 """
 
@@ -106,10 +106,6 @@ def make_pdfx(data: bytes, name: str, standard: str, press: Press, epoch: int) -
             # Nothing to click on paper, and PDF/X restricts annotations within the bleed.
             if "/Annots" in page.obj:
                 del page.obj["/Annots"]
-        problems = colour_problems(pdf, press.ink_limit_pct)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise RenderError(f"{name}: {problems[0]}{more}")
         _label(pdf, std, press, profile, epoch)
         buffer = io.BytesIO()
         pdf.save(buffer, deterministic_id=True, compress_streams=True,
