@@ -224,6 +224,21 @@ def test_rgb_in_press_css_fails_the_press_file(tmp_path):
     assert (tmp_path / "out" / "flyer-a6-desk.pdf").is_file()
 
 
+def test_transparency_blends_in_cmyk(tmp_path):
+    """WeasyPrint gives an element with opacity a transparency group blending in
+    DeviceRGB, even when all it holds is CMYK: the press file's group blends in CMYK."""
+    project = copy_project(tmp_path / "proj")
+    style = project / "layouts" / "flyer" / "style.css"
+    style.write_text(style.read_text() + "\n.variant-press .standfirst { opacity: 0.8; }\n")
+    result = _build(project, tmp_path / "out", "flyer-a6", "--variant", "press")
+    assert result.exit_code == 0, result.output
+    with pikepdf.open(tmp_path / "out" / "flyer-a6-press.pdf") as pdf:
+        groups = [o.Group for o in pdf.objects
+                  if isinstance(o, pikepdf.Stream) and "/Group" in o]
+        assert groups and {str(g.CS) for g in groups} == {"/DeviceCMYK"}
+        assert rgb_uses(pdf) == []
+
+
 def test_colour_over_the_ink_limit_fails(tmp_path):
     """The accent is 190 % ink: a 150 % limit refuses it, naming the limit and the fix."""
     project = copy_project(tmp_path / "proj")
