@@ -65,7 +65,6 @@ class Press:
 _NO_GHOSTSCRIPT = ("--pdfx x1a needs Ghostscript, which is not installed; "
                    "run scripts/system-deps (or apt-get install ghostscript)")
 _RGB = {"/DeviceRGB", "/CalRGB"}
-_CMYK_OPS = {"k", "K"}
 _SPACE_OPS = {"cs": "fill", "CS": "stroke"}
 _VALUE_OPS = {"sc": "fill", "scn": "fill", "SC": "stroke", "SCN": "stroke"}
 
@@ -283,7 +282,7 @@ def colours(pdf: pikepdf.Pdf) -> Iterator[tuple[int, str, tuple[float, ...]]]:
                 current[_SPACE_OPS[op]] = _family(named.get(name, operands[0]))
             elif op in _VALUE_OPS and all(not isinstance(v, Name) for v in operands):
                 yield number, current[_VALUE_OPS[op]], tuple(float(v) for v in operands)
-            elif op in _CMYK_OPS or op in ("rg", "RG", "g", "G"):
+            elif op in ("k", "K", "rg", "RG", "g", "G"):
                 family = {"k": "/DeviceCMYK", "rg": "/DeviceRGB", "g": "/DeviceGray"}
                 yield number, family[op.lower()], tuple(float(v) for v in operands)
             elif op == "Do":
