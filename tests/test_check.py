@@ -254,7 +254,7 @@ def test_image_ppi_small_image_stretched_across_a_column(tmp_path):
 
 @pytest.mark.parametrize(("paint", "message"), [
     (b"0 0 1 rg", "DeviceRGB colour in a press file"),
-    (b"1 1 1 1 k", "400 % total ink, over the 300 % limit"),
+    (b"1 1 1 1 k", "400 % ink, over the 300 % limit"),
 ])
 def test_colour_in_press_file(copy_of, paint, message):
     path = copy_of("poster-a3-press.pdf")

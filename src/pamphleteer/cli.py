@@ -84,8 +84,11 @@ def cli():
               help="Seconds one output may take before it is failed.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per output on stdout (for scripts and CI).")
+@click.option("--pdfx", type=click.Choice(["x4", "x1a"]), default="x4", show_default=True,
+              help="Standard of the press files: PDF/X-4, or PDF/X-1a:2001 for printers "
+                   "that ask for it (flattened by Ghostscript, which must be installed).")
 def build_command(targets, project, content_dir, out_dir, variants, html, jobs, force,
-                  shard, make_zip, timeout, as_json):
+                  shard, make_zip, timeout, as_json, pdfx):
     """Build TARGETS, or the whole kit when none are named.
 
     A target is a layout (poster) or a layout and size (leaflet-a4,
@@ -112,6 +115,7 @@ def build_command(targets, project, content_dir, out_dir, variants, html, jobs, 
         zip=make_zip,
         source_date_epoch=_epoch(),
         timeout=timeout,
+        pdfx=pdfx,
     )
     started = time.perf_counter()
     with _Progress(as_json) as progress:

@@ -107,6 +107,7 @@ class Job:
     zip: bool = False
     source_date_epoch: int = DEFAULT_EPOCH
     timeout: int = 300  # seconds one output may take before it is failed
+    pdfx: str = "x4"  # the PDF/X standard of press files: a key of pdf.pdfx.STANDARDS
 
 
 @dataclass
@@ -176,7 +177,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 
     from pamphleteer import render
     from pamphleteer.glyphs import family_coverage
-    from pamphleteer.pdf import marks, metadata
+    from pamphleteer.pdf import marks, metadata, pdfx
 
     project, out_dir = job.project, job.out_dir
 
@@ -217,9 +218,13 @@ def build_output(renderer, target: Target, content: Content, job: Job,
         pdf.save(buffer, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
     data = buffer.getvalue()
+    if target.variant.bleed:
+        data = pdfx.make_pdfx(data, target.file, job.pdfx, press(project),
+                              job.source_date_epoch)
+        output.details["pdfx"] = pdfx.STANDARDS[job.pdfx].label
 
-    output.details = {"page_rule": target.layout.page_rule, "safe_mm": page["safe"],
-                      "viewing_cm": target.layout.viewing_cm}
+    output.details.update(page_rule=target.layout.page_rule, safe_mm=page["safe"],
+                          viewing_cm=target.layout.viewing_cm)
     declared = len(content.slogans) if target.layout.page_rule == "per-slogan" \
         else target.layout.pages
     entry = {"variant": target.variant.name, "pages": declared,
@@ -251,6 +256,14 @@ def _preflight(data: bytes, name: str, entry: dict, project: Project,
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise RenderError(f"{errors[0]}{more}")
     return findings
+
+
+def press(project: Project):
+    """The printing condition of the project's press files, for ``pdf.pdfx``."""
+    from pamphleteer.pdf.pdfx import Press
+
+    return Press(project.output_profile, project.output_condition, project.output_registry,
+                 project.ink_limit_pct)
 
 
 def standalone_html(html: str, base: Path, fonts_dir: Path) -> str:
@@ -297,14 +310,19 @@ def shard(targets: list[Target], index: int, count: int) -> list[Target]:
     return [t for i, t in enumerate(ordered) if i % count == index - 1]
 
 
-def input_keys(targets: list[Target], content: Content, project: Project) -> dict[str, str]:
-    """Each output's cache key: see ``inputs``. Cheap: no renderer, no PDF library."""
+def input_keys(targets: list[Target], content: Content, project: Project,
+               pdfx: str = "x4") -> dict[str, str]:
+    """Each output's cache key: see ``inputs``. Cheap: no renderer, no PDF library.
+
+    Press files also depend on the PDF/X standard and the output profile's bytes.
+    """
     from pamphleteer import inputs
     from pamphleteer.typeset import geometry, to_html
 
     config = (project.root / "pamphleteer.toml").read_bytes()
     fonts = inputs.files_digest([p for p in project.fonts_dir.rglob("*") if p.is_file()],
                                 project.fonts_dir)
+    profile = hashlib.sha256(project.output_profile.read_bytes()).hexdigest()
     layout_files = {}
     keys = {}
     for t in targets:
@@ -319,6 +337,7 @@ def input_keys(targets: list[Target], content: Content, project: Project) -> dic
         keys[t.file] = inputs.key({
             "target": (t.file, t.size, t.variant), "config": config, "fonts": fonts,
             "layout": layout_files[t.layout.name], "content": read,
+            **({"pdfx": pdfx, "profile": profile} if t.variant.bleed else {}),
         })
     return keys
 
@@ -327,9 +346,9 @@ def _watched(job: Job, targets: list[Target], deps: list[str]) -> tuple[str, lis
     """What a build reads and writes, for the no-op stamp: its request and its files."""
     p = job.project
     signature = json.dumps([sorted(t.file for t in targets), str(job.content_dir),
-                            job.source_date_epoch, job.html, job.zip])
+                            job.source_date_epoch, job.html, job.zip, job.pdfx])
     trees = (p.layouts_dir, p.fonts_dir, job.content_dir)
-    files = [p.root / "pamphleteer.toml", *(Path(d) for d in deps),
+    files = [p.root / "pamphleteer.toml", p.output_profile, *(Path(d) for d in deps),
              *(f for tree in trees for f in tree.rglob("*") if f.is_file()),
              job.out_dir / MANIFEST,
              *(job.out_dir / t.file for t in targets + _imposed(targets))]
@@ -356,7 +375,11 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
 
     content = load_content(job.content_dir)
     check_slogans(content, targets)
-    keys = input_keys(targets, content, project)
+    keys = input_keys(targets, content, project, job.pdfx)
+    if any(t.variant.bleed for t in targets):
+        from pamphleteer.pdf.pdfx import require_ghostscript
+
+        require_ghostscript(job.pdfx)
 
     with locked(job.out_dir):
         manifest = Manifest.load(job.out_dir, project.relative(content.folder),

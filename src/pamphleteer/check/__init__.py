@@ -140,11 +140,13 @@ class Subject:
             yield self._trim(index), image, to_px
 
     def pdfx_version(self) -> str | None:
-        """The declared PDF/X version, if the file also carries a PDF/X output intent."""
+        """The PDF/X standard the file claims, if it also carries a PDF/X output intent."""
+        from pamphleteer.pdf.pdfx import pdfx_version
+
         intents = self.pdf.Root.get("/OutputIntents", [])
         if not any(i.get("/S") == "/GTS_PDFX" and "/DestOutputProfile" in i for i in intents):
             return None
-        return str(self.pdf.docinfo.get("/GTS_PDFXVersion", "")) or None
+        return pdfx_version(self.pdf)
 
     def close(self) -> None:
         self.pdf.close()

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import pikepdf
 
+from pamphleteer.pdf.colourspace import family
+
 Matrix = tuple[float, float, float, float, float, float]
 Colour = tuple[str, tuple[float, ...]]  # (colour space family, component values)
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -22,7 +24,6 @@ _TEXT_SHOWING = {"Tj", "TJ", "'", '"'}
 _STROKING = {"S", "s", "B", "B*", "b", "b*"}
 _FILLING = {"f", "F", "f*", "B", "B*", "b", "b*"}
 _DEVICE = {"g": "DeviceGray", "rg": "DeviceRGB", "k": "DeviceCMYK"}
-_COMPONENTS = {1: "DeviceGray", 3: "DeviceRGB", 4: "DeviceCMYK"}
 LINE_MIN_LENGTH_PT = 3.0  # a thinner filled shape shorter than this is a dot, not a line
 
 
@@ -81,27 +82,6 @@ class Page:
     colours: list[Colour] = field(default_factory=list)  # every colour set, any use
     spaces: set[str] = field(default_factory=set)  # colour space families used anywhere
     transparency: list[str] = field(default_factory=list)  # what makes the page transparent
-
-
-def family(space, resources) -> tuple[str, int]:
-    """A colour space's family (``DeviceRGB``, ``ICCBased``…) and component count."""
-    if isinstance(space, pikepdf.Name):
-        name = str(space)[1:]
-        if name in ("DeviceGray", "DeviceRGB", "DeviceCMYK", "Pattern"):
-            return name, {"DeviceGray": 1, "DeviceRGB": 3, "DeviceCMYK": 4}.get(name, 0)
-        named = resources.get("/ColorSpace", {}).get(str(space))
-        return family(named, resources) if named is not None else (name, 0)
-    if isinstance(space, pikepdf.Array) and len(space):
-        kind = str(space[0])[1:]
-        if kind == "ICCBased":
-            n = int(space[1].get("/N", 0))
-            return _COMPONENTS.get(n, "ICCBased"), n  # judged by what the profile holds
-        if kind in ("Separation", "DeviceN"):
-            return kind, 1 if kind == "Separation" else len(space[1])
-        if kind in ("Indexed", "I"):
-            return family(space[1], resources)
-        return kind, 0
-    return "unknown", 0
 
 
 def _gstate_transparency(gstate) -> list[str]:

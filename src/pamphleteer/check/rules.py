@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 import pikepdf
 
+from pamphleteer.pdf.colourspace import ink_total
 from pamphleteer.pdf.marks import PT_PER_MM
+from pamphleteer.pdf.pdfx import pdfx_version
 
 if TYPE_CHECKING:
     from pamphleteer.check import Subject
@@ -233,7 +235,7 @@ def colour(s) -> None:
         return
     if exp.variant != "press":
         return
-    declared = exp.pdfx or str(s.pdf.docinfo.get("/GTS_PDFXVersion", "")) or None
+    declared = exp.pdfx or pdfx_version(s.pdf)
     version = s.pdfx_version()
     if declared and version is None:
         s.error(None, f"{declared} without a PDF/X output intent: the printer cannot tell "
@@ -245,11 +247,14 @@ def colour(s) -> None:
         if rgb:
             s.error(page.number, f"{', '.join(sorted(rgb))} colour in a press file; use "
                     "device-cmyk() colours in the layout's CSS and CMYK images")
-        over = [sum(values) * 100 for space, values in page.colours
-                if space == "DeviceCMYK" and sum(values) * 100 > exp.ink_limit + 0.5]
+        over = [values for space, values in page.colours
+                if space == "DeviceCMYK" and ink_total(values) > exp.ink_limit]
         if over:
-            s.error(page.number, f"a colour of {max(over):.0f} % total ink, over the "
-                    f"{exp.ink_limit:g} % limit; the ink would not dry: lighten it")
+            worst = max(over, key=ink_total)
+            s.error(page.number, f"CMYK {' '.join(f'{v:g}' for v in worst)} lays down "
+                    f"{ink_total(worst):g} % ink, over the {exp.ink_limit:g} % limit; "
+                    "lighten it in the layout's CSS, or raise print.ink_limit_pct if the "
+                    "printer allows")
         if version and "X-1" in version and page.transparency:
             s.error(page.number, f"transparency ({page.transparency[0]}) in a PDF/X-1a "
                     "file; build with --pdfx x1a, which flattens it")
