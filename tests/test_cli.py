@@ -382,13 +382,18 @@ def test_short_slogans_in_other_languages_build(tmp_path, project_dir, slogan):
     assert result.exit_code == 0, result.output
 
 
-def test_renderer_crash_is_one_line_naming_the_output(tmp_path):
-    """WeasyPrint 70 asserts on a floated first letter in columns: a bug of the renderer
-    that a layout edit can trigger, reported like any other failure."""
+@pytest.mark.parametrize("css", [
+    # WeasyPrint 70 asserts on a floated first letter in columns (while laying out)...
+    ".columns > p:first-of-type::first-letter { float: left; font-size: 3.2em; }",
+    # ...and cannot write a gradient between CMYK colours (while writing the PDF)
+    ".columns { background: linear-gradient(device-cmyk(0 0 0 0.1), device-cmyk(0 0 0 0)); }",
+])
+def test_renderer_crash_is_one_line_naming_the_output(tmp_path, css):
+    """Bugs of the renderer that a layout edit can trigger, reported like any other
+    failure."""
     project = copy_project(tmp_path / "proj")
     style = project / "layouts" / "leaflet" / "style.css"
-    style.write_text(style.read_text() + "\n.columns > p:first-of-type::first-letter "
-                     "{ float: left; font-size: 3.2em; }\n")
+    style.write_text(style.read_text() + "\n" + css + "\n")
     result = run("build", "--project", project, "--content", CONTENT, "--out",
                  tmp_path / "out", "--jobs", "1", *LEAFLET)
     line = assert_clean_failure(result, 1)

@@ -212,7 +212,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     geo = marks.Geometry(page["trim_w"], page["trim_h"], page["bleed"])
     buffer = io.BytesIO()
     with pikepdf.open(io.BytesIO(renderer.pdf(
-            document, pdf_variant=target.variant.pdf_variant))) as pdf:
+            document, target.file, pdf_variant=target.variant.pdf_variant))) as pdf:
         pdf = marks.add_crop_marks(pdf, geo) if target.variant.bleed else marks.set_trim(pdf, geo)
         pdf = metadata.set_dates(pdf, job.source_date_epoch)
         pdf.save(buffer, deterministic_id=True, compress_streams=True,
