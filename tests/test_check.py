@@ -9,6 +9,7 @@ file) where the file is what is wrong, as a file from elsewhere would be.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -345,3 +346,58 @@ def test_not_a_pdf(tmp_path):
     result = run("check", path)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "not a readable PDF" in result.output
+
+
+# --- rules on files made here, for what no layout of the kit draws --------------------
+
+
+def one_page_pdf(stream: bytes, resources=lambda pdf: {}, finish=lambda pdf: None) -> bytes:
+    """An A4 page drawing ``stream``; ``resources(pdf)`` makes its resources and
+    ``finish(pdf)`` adds what else the file needs, both in the new file."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(595, 842))
+    page.obj.Resources = pikepdf.Dictionary(resources(pdf))
+    page.obj.Contents = pdf.make_stream(stream)
+    for key in ("/TrimBox", "/BleedBox"):
+        page.obj[key] = page.obj.MediaBox
+    finish(pdf)
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("viewing_cm", "severity"), [(30, "error"), (150, None)])
+def test_image_ppi_is_judged_by_viewing_distance(viewing_cm, severity):
+    """100 ppi is blurred in a hand, sharp on a wall seen from 1.5 m."""
+    from pamphleteer.check import Expected, run
+
+    def resources(pdf):
+        image = pikepdf.Stream(pdf, bytes(400 * 400), Type=pikepdf.Name.XObject,
+                               Subtype=pikepdf.Name.Image, Width=400, Height=400,
+                               ColorSpace=pikepdf.Name.DeviceGray, BitsPerComponent=8)
+        return {"/XObject": pikepdf.Dictionary(Im0=pdf.make_indirect(image))}
+
+    data = one_page_pdf(b"q 288 0 0 288 100 100 cm /Im0 Do Q", resources)  # 4 in: 100 ppi
+    got = run(data, "x.pdf", Expected("desk", viewing_cm=viewing_cm), only=("image-ppi",))
+    assert [f.severity for f in got] == ([severity] if severity else [])
+
+
+def test_colour_transparency_in_pdfx1a():
+    from pamphleteer.check import Expected, run
+
+    def resources(pdf):
+        gstate = pikepdf.Dictionary(Type=pikepdf.Name.ExtGState, ca=0.5)
+        return {"/ExtGState": pikepdf.Dictionary(GS0=gstate)}
+
+    def as_x1a(pdf):
+        pdf.docinfo["/GTS_PDFXVersion"] = "PDF/X-1:2001"
+        pdf.docinfo["/GTS_PDFXConformance"] = "PDF/X-1a:2001"
+        pdf.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
+            Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFX,
+            DestOutputProfile=pdf.make_stream(b"\0" * 128, N=4))])
+
+    data = one_page_pdf(b"/GS0 gs 0 0 0 1 k 100 100 50 50 re f", resources, as_x1a)
+    got = run(data, "x.pdf", Expected("press"), only=("colour",))
+    assert [f.message for f in got] == [
+        "transparency (opacity 0.5) in a PDF/X-1a file; build with --pdfx x1a, which "
+        "flattens it"]
