@@ -106,7 +106,7 @@ class Subject:
         page = self.pdf.pages[index]
         return box_mm(page, "/TrimBox") or box_mm(page, "/MediaBox")
 
-    @functools.cache  # noqa: B019 -- one Subject per file, dropped after its rules ran
+    @functools.cached_property
     def char_boxes(self) -> list[tuple[tuple, list[tuple[str, tuple]]]]:
         """Per page: the trim and every visible character's box, in mm."""
         result = []

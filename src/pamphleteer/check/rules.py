@@ -110,7 +110,7 @@ def overflow(s) -> None:
     if exp.pages and exp.page_rule != "multiple-of-4" and count > exp.pages:
         s.error(None, f"{count} pages, expected {exp.pages}: the text ran onto an extra "
                 "page; shorten it, or let copyfit size it (the layout's [fit])")
-    for number, (trim, chars) in enumerate(s.char_boxes(), 1):
+    for number, (trim, chars) in enumerate(s.char_boxes, 1):
         for text, box in chars:
             beyond = max(trim[0] - box[0], trim[1] - box[1], box[2] - trim[2],
                          box[3] - trim[3])
@@ -123,7 +123,7 @@ def overflow(s) -> None:
 @rule("safe-zone")
 def safe_zone(s) -> None:
     safe = s.expected.safe_mm
-    for number, (trim, chars) in enumerate(s.char_boxes(), 1):
+    for number, (trim, chars) in enumerate(s.char_boxes, 1):
         for text, box in chars:
             distance = min(box[0] - trim[0], box[1] - trim[1], trim[2] - box[2],
                            trim[3] - box[3])
