@@ -401,3 +401,15 @@ def test_colour_transparency_in_pdfx1a():
     assert [f.message for f in got] == [
         "transparency (opacity 0.5) in a PDF/X-1a file; build with --pdfx x1a, which "
         "flattens it"]
+
+
+def test_screen_links_are_live(tmp_path):
+    content = write_content(tmp_path / "c", body="Read [the report](https://example.org/r).\n",
+                            slogans=["One", "Two", "Three"])
+    result = run("build", "--content", content, "--out", tmp_path / "out", "leaflet-a4",
+                 "--variant", "screen")
+    assert result.exit_code == 0, result.output
+    with pikepdf.open(tmp_path / "out" / "leaflet-a4-screen.pdf") as pdf:
+        uris = [str(a.A.URI) for page in pdf.pages for a in page.obj.get("/Annots", [])
+                if "/A" in a and "/URI" in a.A]
+    assert uris == ["https://example.org/r"]
