@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pamphleteer.config import Project
-from pamphleteer.errors import ContentError, PamphleteerError, RenderError, UsageError
+from pamphleteer.errors import (
+    BuildFailed,
+    ContentError,
+    PamphleteerError,
+    RenderError,
+    UsageError,
+)
 from pamphleteer.layouts import Imposition, Layout, Size, load_layouts
 from pamphleteer.outputs import (
     DEFAULT_EPOCH,
@@ -103,6 +109,8 @@ class Job:
     zip: bool = False
     source_date_epoch: int = DEFAULT_EPOCH
     timeout: int = 300  # seconds one output may take before it is failed
+    first: tuple[str, ...] = ()  # layouts rebuilt before the others, in this order
+
 
 
 @dataclass
@@ -337,6 +345,7 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
         manifest = Manifest.load(job.out_dir, project.relative(content.folder),
                                  job.source_date_epoch)
         todo = [t for t in targets if job.force or not manifest.fresh(t.file, keys[t.file])]
+        todo.sort(key=lambda t: _rank(job.first, t.layout.name))
         if todo:
             from pamphleteer.glyphs import check_coverage
 
@@ -371,6 +380,18 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
             write_state(job.out_dir, {"stamp": stamp(*_watched(job, targets, deps)),
                                       "deps": deps})
     return outputs
+
+
+def _rank(first: tuple[str, ...], layout: str) -> int:
+    return first.index(layout) if layout in first else len(first)
+
+
+def failure(outputs: list[Output]) -> BuildFailed | None:
+    """The error a build with failed outputs ends with: all their messages, one line."""
+    failed = [o for o in outputs if o.error]
+    if not failed:
+        return None
+    return BuildFailed(f"{len(failed)} output(s) failed: " + "; ".join(o.error for o in failed))
 
 
 def _imposed(targets: list[Target]) -> list[Target]:
