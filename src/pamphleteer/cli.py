@@ -194,6 +194,47 @@ def merge_command(shards, out_dir, make_zip):
                f"into {out_dir}/", err=True)
 
 
+@cli.command("serve")
+@selection_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; another than 127.0.0.1 shares your proofs on "
+                   "the network.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000,
+              show_default=True, help="Port to listen on; 0 picks a free one.")
+@dpi_option
+def serve_command(targets, project, content_dir, out_dir, variants, host, port, dpi):
+    """Show the kit's pages in a browser, rebuilt and refreshed on every save.
+
+    Builds TARGETS (as 'build' does, into the same folder, so the next 'build' has
+    nothing left to do), then watches the content, layouts/, fonts/ and
+    pamphleteer.toml: a save rebuilds what it changed, the most visible outputs first,
+    and the page refreshes by itself. Errors show in a banner over the last good
+    proofs. Stop with Ctrl-C.
+    """
+    import threading
+
+    from pamphleteer import serve
+
+    def make_job() -> Job:
+        return _job(project, targets, content_dir, out_dir, variants,
+                    jobs=os.cpu_count() or 1)
+
+    job = make_job()
+    live = serve.Live(job, dpi)
+    try:
+        server = serve.make_server(live, host, port)
+    except OSError as e:
+        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror}; "
+                         "choose another --port (0 picks a free one)") from e
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    click.echo(f"serving {job.project.relative(job.out_dir)}/ proofs on "
+               f"http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        serve.run(live, make_job)
+    finally:
+        server.shutdown()
+
+
 ARTICLE_TEMPLATE = """\
 ---
 # Front matter: one 'key: value' per line. Quote a value that contains a colon.
