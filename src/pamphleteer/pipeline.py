@@ -345,7 +345,10 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
         manifest = Manifest.load(job.out_dir, project.relative(content.folder),
                                  job.source_date_epoch)
         todo = [t for t in targets if job.force or not manifest.fresh(t.file, keys[t.file])]
-        todo.sort(key=lambda t: _rank(job.first, t.layout.name))
+        # The layouts asked for first, then the rest; press files before desk files: by
+        # the time a desk file starts, the press copy of the same target has usually
+        # stored the fits both share.
+        todo.sort(key=lambda t: (_rank(job.first, t.layout.name), t.variant.name != "press"))
         if todo:
             from pamphleteer.glyphs import check_coverage
 
@@ -526,10 +529,7 @@ def _run(job: Job, content: Content, targets: list[Target]) -> Iterator[Output]:
 
     orphans = []
     with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(job, content)) as pool:
-        # Press files first, then desk: by the time a desk file starts, the press copy
-        # of the same target has usually stored the fits both share.
-        ordered = sorted(targets, key=lambda t: t.variant.name != "press")
-        futures = {pool.submit(_build_one, t): t for t in ordered}
+        futures = {pool.submit(_build_one, t): t for t in targets}
         for future in as_completed(futures):
             try:
                 yield future.result()

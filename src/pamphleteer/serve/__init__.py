@@ -9,11 +9,13 @@ answers only for its own static files, the proofs folder and the JSON API.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import queue
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -203,36 +205,63 @@ def watched(job: Job) -> list[Path]:
     return [job.content_dir, p.layouts_dir, p.fonts_dir, p.root / "pamphleteer.toml"]
 
 
-def changes(job: Job, stop: threading.Event | None = None) -> Iterator[set[str]]:
-    """The paths changed under ``watched(job)``, a save at a time, quickly.
+def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue,
+           stop: threading.Event) -> None:
+    """Put the paths each save changed into ``saves`` until ``stop``.
 
-    A short debounce: an editor's save is a burst of events within a few milliseconds,
-    and every millisecond waited here is one the page refreshes later.
+    Runs in its own thread, started before the first build, so a save made while a build
+    runs is never missed. A short debounce: an editor's save is a burst of events within
+    a few milliseconds, and every millisecond waited here is one the page refreshes later.
+    When ``pamphleteer.toml`` changes the watch starts over, on the folders it now names
+    (an editor may also have replaced the file, leaving the old watch on nothing).
     """
     from watchfiles import watch
 
-    for found in watch(*[p for p in watched(job) if p.exists()], debounce=40, step=10,
-                       stop_event=stop, raise_interrupt=False):
-        yield {path for _, path in found}
+    while not stop.is_set():
+        config = str(job.project.root / "pamphleteer.toml")
+        for found in watch(*[p for p in watched(job) if p.exists()], debounce=40, step=10,
+                           stop_event=stop):
+            paths = {path for _, path in found}
+            saves.put(paths)
+            if config in paths:
+                break
+        with contextlib.suppress(PamphleteerError):
+            job = make_job()
+
+
+def warm_up(job: Job) -> None:
+    """Pay this process's renderer start-up now rather than on the first save (the first
+    build ran in worker processes): imports, fonts, WeasyPrint's own stylesheets."""
+    from pamphleteer.render import Renderer
+
+    Renderer(job.project.fonts_dir, (job.project.root,)).layout(
+        "<p>warm</p>", job.project.root, "warm-up")
 
 
 def run(live: Live, make_job: Callable[[], Job], stop: threading.Event | None = None) -> None:
-    """Build, then rebuild on every save until ``stop`` (or Ctrl-C).
+    """Build, then rebuild after every save until ``stop`` is set (or Ctrl-C).
 
     ``make_job`` reads the project again each time, so an edit to ``pamphleteer.toml``
-    counts too; when one happens the watch starts over, on the folders it now names.
+    counts too. Saves made during a build are taken together by the next one.
     """
+    stop = stop or threading.Event()
     job = make_job()
-    live.rebuild(job)  # the first build may use every core; rebuilds stay in-process
-    config = str(job.project.root / "pamphleteer.toml")
-    while stop is None or not stop.is_set():
-        for paths in changes(job, stop):
+    saves: queue.Queue = queue.Queue()
+    threading.Thread(target=_watch, args=(job, make_job, saves, stop), daemon=True).start()
+    try:
+        live.rebuild(job)  # the first build may use every core; rebuilds stay in-process
+        warm_up(job)
+        while not stop.is_set():
+            try:
+                saves.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            while not saves.empty():
+                saves.get_nowait()
             try:
                 job = make_job()
                 live.rebuild(dataclasses.replace(job, jobs=1, first=MOST_VISIBLE_FIRST))
             except PamphleteerError as e:
                 live.fail(e.format_message())
-            if config in paths:
-                break  # an editor may have replaced the file: watch the new one
-        else:
-            return
+    finally:
+        stop.set()
