@@ -391,8 +391,8 @@ def _rank(first: tuple[str, ...], layout: str) -> int:
 
 def failure(outputs: list[Output]) -> BuildFailed | None:
     """The error a build with failed outputs ends with: all their messages, one line."""
-    failed = [o for o in outputs if o.error]
-    if not failed:
+    failed = sorted((o for o in outputs if o.error), key=lambda o: o.target.file)
+    if not failed:  # (sorted: the same failures give the same line, however they ran)
         return None
     return BuildFailed(f"{len(failed)} output(s) failed: " + "; ".join(o.error for o in failed))
 

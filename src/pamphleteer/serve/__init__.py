@@ -150,7 +150,8 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
     """A threaded server for ``live``; ``port`` 0 picks a free one."""
 
     class Handler(BaseHTTPRequestHandler):
-        server_version = "pamphleteer"
+        server_version, sys_version = "pamphleteer", ""
+        timeout = 30  # seconds: a client that connects and says nothing is let go
 
         def do_GET(self):  # noqa: N802 (the name http.server calls)
             url = urlsplit(self.path)
