@@ -216,12 +216,15 @@ def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue,
     When ``pamphleteer.toml`` changes the watch starts over, on the folders it now names
     (an editor may also have replaced the file, leaving the old watch on nothing).
     """
-    from watchfiles import watch
+    from watchfiles import DefaultFilter, watch
 
     while not stop.is_set():
         config = str(job.project.root / "pamphleteer.toml")
-        for found in watch(*[p for p in watched(job) if p.exists()], debounce=40, step=10,
-                           stop_event=stop):
+        # Never the output folder, should it lie inside a watched one: each build would
+        # set off the next.
+        ignore = DefaultFilter(ignore_paths=[job.out_dir])
+        for found in watch(*[p for p in watched(job) if p.exists()], watch_filter=ignore,
+                           debounce=40, step=10, stop_event=stop):
             paths = {path for _, path in found}
             saves.put(paths)
             if config in paths:
