@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pikepdf
 import pytest
 
-from helpers import SERVE_FILES, edit_file, run, serving
+from helpers import SERVE_FILES, assert_clean_failure, edit_file, run, serving
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +172,12 @@ def test_a_slogan_edit_refreshes_only_what_shows_it(served):
     done = served.idle()
     # The flyer shows three slogans, not the last: it is not rebuilt.
     assert pages(done, "flyer-a6-press.pdf") == pages(before, "flyer-a6-press.pdf")
+
+
+def test_a_port_in_use_is_one_clear_error(project_dir):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run("serve", "--project", project_dir, "--port", taken.getsockname()[1])
+    line = assert_clean_failure(result, 2)
+    assert "--port" in line

@@ -43,13 +43,16 @@ class Live:
     def __init__(self, job: Job, dpi: float):
         self.job = job
         self.dpi = dpi
-        self.proofs_dir = job.out_dir / PROOFS
         self.lock = threading.Lock()
         self.revision = 0
         self.error: str | None = None
         self.building = False
         self.entries: dict[str, dict] = {}  # by file
         self.order: list[str] = []  # files in the order of the kit: layout, size, variant
+
+    @property
+    def proofs_dir(self) -> Path:
+        return self.job.out_dir / PROOFS
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -78,14 +81,17 @@ class Live:
             page = _PAGE_IN_ERROR.search(output.error)
             findings.append(dataclasses.asdict(Finding(
                 "error", "build", t.file, int(page[1]) if page else None, output.error)))
+        shown = old.get("pages", []) if pages is None else [
+            {**dataclasses.asdict(p), "png": f"/{PROOFS}/{p.png}?v={p.digest[:16]}"}
+            for p in pages]
         return {
             "file": t.file, "layout": t.layout.name, "size": t.size.name,
             "variant": "imposed" if t.imposition else t.variant.name,
-            "trim_mm": [t.size.width_mm, t.size.height_mm],
+            # An imposed file's trim is its sheet, which only its pages know.
+            "trim_mm": list(shown[0]["trim_mm"][2:]) if shown
+            else [t.size.width_mm, t.size.height_mm],
             "safe_mm": None if t.imposition else geometry(t, self.job.project)["safe"],
-            "pages": old.get("pages", []) if pages is None else [
-                {**dataclasses.asdict(p), "png": f"/{PROOFS}/{p.png}?v={p.digest[:16]}"}
-                for p in pages],
+            "pages": shown,
             "findings": findings,
         }
 

@@ -84,7 +84,7 @@ function showStatus(data) {
   const failed = data.outputs.filter((o) => o.findings.length).length;
   const pages = data.outputs.reduce((n, o) => n + o.pages.length, 0);
   statusLine.classList.toggle("busy", data.building);
-  statusLine.textContent = (data.building ? "building… " : "up to date · ")
+  statusLine.textContent = (data.building ? "building… " : data.error ? "failed · " : "up to date · ")
     + `${data.outputs.length} outputs, ${pages} pages`
     + (failed ? ` · ${failed} failed` : "") + ` · revision ${data.revision}`;
 }
