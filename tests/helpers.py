@@ -32,7 +32,7 @@ BLEED_MM = 3.0
 MIN_SLUG_MM = 8.0  # a press sheet extends at least this far beyond the trim, for the marks
 DESK_EDGE_MM = 5.0  # desk printers cannot print the outer ~5 mm: backgrounds stop there
 
-VARIANTS = ("press", "desk")
+VARIANTS = ("press", "desk", "screen")
 
 #: The kit: layout -> (page rule, {size: (trim width mm, trim height mm)}).
 #: Page rule: an int (exact count), "multiple-of-4" or "per-slogan".
@@ -230,9 +230,8 @@ def assert_clean_failure(result: Result, code: int) -> str:
 #: What the serve tests build: few and quick, yet every kind of output (a multi-page placard,
 #: a poster, a flyer with its imposed sheet).
 SERVE_TARGETS = ("placard-a3-landscape", "poster-a3", "flyer-a6")
-SERVE_FILES = ("placard-a3-landscape-press.pdf", "placard-a3-landscape-desk.pdf",
-               "poster-a3-press.pdf", "poster-a3-desk.pdf", "flyer-a6-press.pdf",
-               "flyer-a6-desk.pdf", "flyer-a6-4up-a4.pdf")
+SERVE_FILES = tuple(f"{target}-{variant}.pdf" for target in SERVE_TARGETS
+                    for variant in VARIANTS) + ("flyer-a6-4up-a4.pdf",)
 
 
 @dataclass

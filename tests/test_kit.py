@@ -30,7 +30,9 @@ from helpers import (
 
 ALL = expected_outputs()
 PRESS = [o for o in ALL if o.press]
-DESK = [o for o in ALL if not o.press]
+UNTRIMMED = [o for o in ALL if not o.press]  # desk and screen: the page is the paper
+DESK = [o for o in ALL if o.variant == "desk"]
+SCREEN = [o for o in ALL if o.variant == "screen"]
 ARTICLE_OUTPUTS = expected_outputs(("leaflet", "booklet"))
 SLOGAN_COUNT = len(read_slogans())
 
@@ -86,7 +88,7 @@ def test_press_boxes(kit, exp):
                 tuple(float(v) / PT_PER_MM for v in page.obj.CropBox), media), where
 
 
-@pytest.mark.parametrize("exp", DESK, ids=ids(DESK))
+@pytest.mark.parametrize("exp", UNTRIMMED, ids=ids(UNTRIMMED))
 def test_desk_boxes_are_the_paper(kit, exp):
     paper = (0.0, 0.0, *exp.trim_mm)
     with pikepdf.open(kit.pdf(exp.file)) as pdf:
@@ -313,6 +315,26 @@ def test_manifest_matches_files(kit):
             exp.layout, exp.size, exp.variant)
         assert [round(v, 3) for v in entry["trim_mm"]] == [round(v, 3) for v in exp.trim_mm]
         assert entry["bleed_mm"] == (BLEED_MM if exp.press else 0), exp.file
+
+
+@pytest.mark.parametrize("exp", SCREEN, ids=ids(SCREEN))
+def test_screen_files_are_tagged_pdf_ua(kit, exp):
+    """Screen files are read on phones and by screen readers: PDF/UA-1's structure tree,
+    language and title, and RGB only (no press colour)."""
+    front, _ = read_article()
+    with pikepdf.open(kit.pdf(exp.file)) as pdf:
+        root = pdf.Root
+        assert "/StructTreeRoot" in root and root.MarkInfo.Marked
+        assert str(root.Lang) == front["lang"]
+        assert root.ViewerPreferences.DisplayDocTitle
+        assert str(pdf.docinfo["/Title"]) == front["title"]
+        with pdf.open_metadata() as xmp:
+            assert xmp.get("pdfuaid:part") == "1"
+        for page in pdf.pages:
+            for operands, operator in pikepdf.parse_content_stream(page):
+                assert str(operator) not in ("k", "K"), "CMYK colour in a screen file"
+                assert "/DeviceCMYK" not in map(str, operands), "CMYK colour in a screen file"
+    assert kit.pdf(exp.file).stat().st_size < 60_000, "screen files are for sharing: keep small"
 
 
 def test_outputs_are_readable_like_any_new_file(kit):

@@ -12,7 +12,7 @@ import click
 
 from pamphleteer import __version__
 from pamphleteer.config import Project, find_project, load_project
-from pamphleteer.errors import BuildFailed, UsageError
+from pamphleteer.errors import BuildFailed, CheckFailed, ConfigError, UsageError
 from pamphleteer.outputs import DEFAULT_EPOCH
 from pamphleteer.pipeline import VARIANTS, Job, Output, build, failure, plan
 from pamphleteer.proofs import DEFAULT_DPI
@@ -54,8 +54,9 @@ def cli():
     """Turn an article and a list of slogans into a print-ready kit of PDFs.
 
     Leaflets, booklets, flyers, posters and placards, in ISO and US sizes, each as a
-    press file (bleed and crop marks, for a copy shop or printer) and a desk file
-    (fits a home or office printer). Run 'pamphleteer build' in a project folder.
+    press file (bleed and crop marks, for a copy shop or printer), a desk file (fits a
+    home or office printer) and a screen file (tagged and small, to share online). Run
+    'pamphleteer build' in a project folder.
     """
 
 
@@ -100,6 +101,8 @@ def _build(job: Job, as_json: bool = False) -> tuple[list[Output], BuildFailed |
     failed = failure(outputs)
     skipped = sum(o.skipped for o in outputs)
     errors = sum(o.error is not None for o in outputs)
+    for finding in (f for o in outputs for f in o.findings):
+        click.echo(f"{finding.severity}: {finding}", err=True)
     click.echo(f"{len(outputs) - errors - skipped} built, {skipped} unchanged, "
                f"{errors} failed, in {job.project.relative(job.out_dir)}/ "
                f"({time.perf_counter() - started:.1f} s)", err=True)
@@ -122,8 +125,11 @@ def _build(job: Job, as_json: bool = False) -> tuple[list[Output], BuildFailed |
               help="Seconds one output may take before it is failed.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per output on stdout (for scripts and CI).")
+@click.option("--pdfx", type=click.Choice(["x4", "x1a"]), default="x4", show_default=True,
+              help="Standard of the press files: PDF/X-4, or PDF/X-1a:2001 for printers "
+                   "that ask for it (flattened by Ghostscript, which must be installed).")
 def build_command(targets, project, content_dir, out_dir, variants, html, jobs, force,
-                  shard, make_zip, timeout, as_json):
+                  shard, make_zip, timeout, as_json, pdfx):
     """Build TARGETS, or the whole kit when none are named.
 
     A target is a layout (poster) or a layout and size (leaflet-a4,
@@ -137,7 +143,7 @@ def build_command(targets, project, content_dir, out_dir, variants, html, jobs, 
     Exit codes: 0 built, 1 some output failed (the rest are built), 2 bad input.
     """
     job = _job(project, targets, content_dir, out_dir, variants, html=html, jobs=jobs,
-               force=force, shard=shard, zip=make_zip, timeout=timeout)
+               force=force, shard=shard, zip=make_zip, timeout=timeout, pdfx=pdfx)
     _, failed = _build(job, as_json)
     if failed:
         raise failed
@@ -235,6 +241,52 @@ def serve_command(targets, project, content_dir, out_dir, variants, host, port, 
         server.shutdown()
 
 
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@project_option
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"findings": [...]} on stdout (for scripts and CI).')
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
+def check_command(paths, project, as_json, strict):
+    """Preflight PDFs as a printer would: an output folder (default: the project's) or
+    any PDF files.
+
+    \b
+    Checks: boxes, bleed, fonts, glyphs, overflow, safe-zone, text-size, image-ppi,
+    colour, page-count, hairlines, accessibility. Files the build made are judged
+    by their entry in the folder's manifest.json; other PDFs by what they declare.
+    One line per finding: severity, file, page, check, what is wrong and the fix.
+
+    Exit codes: 0 clean, 1 errors (or warnings with --strict), 2 bad input.
+    """
+    from pamphleteer.check import bundled_font_names
+    from pamphleteer.check.files import check_paths
+
+    try:
+        p = _project(project)
+    except ConfigError:
+        if project or not paths:
+            raise
+        p = None  # a PDF from elsewhere: judged without the project's fonts and settings
+    findings = check_paths(
+        tuple(paths) or (p.out_dir,),
+        fonts=bundled_font_names(p.fonts_dir) if p else None,
+        bleed_mm=p.bleed_mm if p else 3.0,
+        ink_limit=p.ink_limit_pct if p else 300.0,
+    )
+    if as_json:
+        click.echo(json.dumps({"findings": [f.as_dict() for f in findings]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            click.echo(f"{finding.severity}: {finding}")
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    if errors or (strict and warnings):
+        raise CheckFailed(f"{errors} error(s), {warnings} warning(s)")
+    click.echo(f"checked: {errors} errors, {warnings} warnings", err=True)
+
+
 ARTICLE_TEMPLATE = """\
 ---
 # Front matter: one 'key: value' per line. Quote a value that contains a colon.
@@ -317,6 +369,7 @@ class _Progress:
                 else "built",
                 "pages": output.pages, "bytes": output.bytes,
                 "seconds": round(output.seconds, 3), "error": output.error,
+                "findings": [f.as_dict() for f in output.findings],
             }, ensure_ascii=False))
             return
         status = (f"failed: {output.error}" if output.error else "unchanged" if output.skipped

@@ -50,3 +50,9 @@ class BuildFailed(PamphleteerError):
     """Some outputs failed; the others were built. The message lists the failures."""
 
     exit_code = 1
+
+
+class CheckFailed(PamphleteerError):
+    """Preflight found errors (or, with --strict, warnings) in finished files."""
+
+    exit_code = 1

@@ -33,6 +33,25 @@ def coverage(fonts_dir: Path) -> frozenset[int]:
     return frozenset(codepoints)
 
 
+@cache
+def family_coverage(fonts_dir: Path) -> dict[str, frozenset[int]]:
+    """What each bundled family can draw, by its lower-cased family names."""
+    from fontTools.ttLib import TTFont
+
+    families: dict[str, set[int]] = {}
+    for path in font_files(fonts_dir):
+        with TTFont(path, lazy=True) as font:
+            names = {font["name"].getDebugName(i) for i in (1, 16)} - {None}
+            cmap = font.getBestCmap() or {}
+        for name in names:
+            families.setdefault(name.lower(), set()).update(cmap)
+    return {name: frozenset(points) for name, points in families.items()}
+
+
+def drawable(ch: str, codepoints: frozenset[int]) -> bool:
+    return ord(ch) in codepoints or unicodedata.category(ch) in _INVISIBLE
+
+
 def check_coverage(texts: dict[str, str], fonts_dir: Path) -> None:
     """Raise ``ContentError`` for the first character no bundled font can draw.
 
@@ -41,7 +60,7 @@ def check_coverage(texts: dict[str, str], fonts_dir: Path) -> None:
     covered = coverage(fonts_dir)
     for where, text in texts.items():
         for ch in text:
-            if ord(ch) in covered or unicodedata.category(ch) in _INVISIBLE:
+            if drawable(ch, covered):
                 continue
             name = unicodedata.name(ch, "unnamed")
             snippet = text.strip().replace("\n", " ")

@@ -21,7 +21,7 @@ from pamphleteer.errors import ConfigError, LayoutError, UsageError
 BASE = "_base"
 PAGE_RULES = ("fixed", "multiple-of-4", "per-slogan")
 LAYOUT_KEYS = ("description", "extends", "pages", "page_rule", "needs_slogans",
-               "safe_mm", "sizes", "style", "fit", "body_fit", "impose")
+               "safe_mm", "viewing_cm", "sizes", "style", "fit", "body_fit", "impose")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class Layout:
     pages: int = 1
     needs_slogans: bool = False
     safe_mm: float | None = None
+    viewing_cm: float = 30.0  # how far away it is read: preflight judges images by it
     style: dict[str, str] = field(default_factory=dict)
     fits: dict[str, FitSpec] = field(default_factory=dict)
     body_fit: BodyFit | None = None
@@ -174,6 +175,7 @@ def load_layout(root: Path, name: str) -> Layout:
         pages=int(data.get("pages", 1)),
         needs_slogans=bool(data.get("needs_slogans", False)),
         safe_mm=data.get("safe_mm"),
+        viewing_cm=float(data.get("viewing_cm", 30.0)),
         style={k: str(v) for k, v in data.get("style", {}).items()},
         fits=fits,
         body_fit=body_fit,

@@ -15,6 +15,7 @@ import io
 import json
 import signal
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,16 +52,19 @@ DESK_MARGIN_MM = 5.0  # desk printers cannot print the outer ~5 mm of the sheet
 
 @dataclass(frozen=True)
 class Variant:
-    """How a target is finished: for a press (bleed, marks) or a desk printer (neither)."""
+    """How a target is finished: for a press (bleed, marks), a desk printer (neither) or
+    a screen (neither, and tagged for readers that speak or reflow the text)."""
 
     name: str
     bleed: bool
     edge_mm: float  # where backgrounds stop, measured in from the page edge
+    pdf_variant: str | None = None  # a WeasyPrint PDF variant, for the screen's tags
 
 
 VARIANTS = {
     "press": Variant("press", bleed=True, edge_mm=0.0),
     "desk": Variant("desk", bleed=False, edge_mm=DESK_MARGIN_MM),
+    "screen": Variant("screen", bleed=False, edge_mm=0.0, pdf_variant="pdf/ua-1"),
 }
 
 
@@ -88,7 +92,7 @@ class Target:
         """The imposed files made from this output: desk pages only, where the layout
         asks for them."""
         imposition = self.layout.impose.get(self.size.name)
-        if self.variant.bleed or imposition is None or self.imposition is not None:
+        if self.variant.name != "desk" or imposition is None or self.imposition is not None:
             return []
         return [dataclasses.replace(self, imposition=imposition)]
 
@@ -109,8 +113,8 @@ class Job:
     zip: bool = False
     source_date_epoch: int = DEFAULT_EPOCH
     timeout: int = 300  # seconds one output may take before it is failed
+    pdfx: str = "x4"  # the PDF/X standard of press files: a key of pdf.pdfx.STANDARDS
     first: tuple[str, ...] = ()  # layouts rebuilt before the others, in this order
-
 
 
 @dataclass
@@ -126,6 +130,7 @@ class Output:
     inputs: str = ""  # digest of everything the output is made of
     skipped: bool = False  # unchanged inputs: the previous file was kept
     details: dict = dataclasses.field(default_factory=dict)  # more for the manifest
+    findings: list = dataclasses.field(default_factory=list)  # preflight warnings
 
     def manifest_entry(self, bleed_mm: float) -> dict:
         t = self.target
@@ -141,6 +146,7 @@ class Output:
             "bytes": self.bytes,
             "inputs_sha256": self.inputs,
             **self.details,
+            **({"findings": [f.as_dict() for f in self.findings]} if self.findings else {}),
         }
 
 
@@ -176,8 +182,9 @@ def build_output(renderer, target: Target, content: Content, job: Job,
                  font_names: frozenset[str], fit_cache=None) -> Output:
     import pikepdf
 
-    from pamphleteer import check, render
-    from pamphleteer.pdf import marks, metadata
+    from pamphleteer import render
+    from pamphleteer.glyphs import family_coverage
+    from pamphleteer.pdf import marks, metadata, pdfx
 
     project, out_dir = job.project, job.out_dir
 
@@ -196,6 +203,13 @@ def build_output(renderer, target: Target, content: Content, job: Job,
             f"(safe zone {page['safe']:g} mm); "
             "the layout's margins are too small for this size"
         )
+    for number, ch, text, family in render.fallbacks(document, family_coverage(project.fonts_dir)):
+        raise RenderError(
+            f"{target.file}: glyphs: page {number}: {family} has no {ch!r} "
+            f"(U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}) in {text[:60]!r}, and "
+            "would fall back to another font; add a font that has it to the layout's "
+            "font-family, or replace the character"
+        )
     if target.layout.page_rule == "per-slogan" and len(document.pages) != len(content.slogans):
         raise RenderError(
             f"{target.file}: {len(document.pages)} pages for {len(content.slogans)} slogans; "
@@ -204,26 +218,26 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 
     geo = marks.Geometry(page["trim_w"], page["trim_h"], page["bleed"])
     buffer = io.BytesIO()
-    with pikepdf.open(io.BytesIO(renderer.pdf(document))) as pdf:
+    with pikepdf.open(io.BytesIO(renderer.pdf(
+            document, target.file, pdf_variant=target.variant.pdf_variant))) as pdf:
         pdf = marks.add_crop_marks(pdf, geo) if target.variant.bleed else marks.set_trim(pdf, geo)
         pdf = metadata.set_dates(pdf, job.source_date_epoch)
         pdf.save(buffer, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
     data = buffer.getvalue()
+    if target.variant.bleed:
+        data = pdfx.make_pdfx(data, target.file, job.pdfx, press(project),
+                              job.source_date_epoch)
+        output.details["pdfx"] = pdfx.STANDARDS[job.pdfx].label
 
-    expected = check.Expected(
-        trim_mm=(target.size.width_mm, target.size.height_mm),
-        bleed_mm=page["bleed"],
-        page_rule=target.layout.page_rule,
-        pages=len(content.slogans) if target.layout.page_rule == "per-slogan"
-        else target.layout.pages,
-        fonts=font_names,
-    )
-    with pikepdf.open(io.BytesIO(data)) as written:
-        findings = check.check_pdf(written, target.file, expected)
-    if findings:
-        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-        raise RenderError(f"{findings[0]}{more}")
+    output.details.update(page_rule=target.layout.page_rule, safe_mm=page["safe"],
+                          viewing_cm=target.layout.viewing_cm)
+    declared = len(content.slogans) if target.layout.page_rule == "per-slogan" \
+        else target.layout.pages
+    entry = {"variant": target.variant.name, "pages": declared,
+             "trim_mm": [target.size.width_mm, target.size.height_mm],
+             "bleed_mm": page["bleed"], **output.details}
+    output.findings = _preflight(data, target.file, entry, project, font_names)
 
     write_atomic(out_dir / target.file, data)
     if job.html:
@@ -234,6 +248,29 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     output.bytes = len(data)
     output.seconds = time.perf_counter() - started
     return output
+
+
+def _preflight(data: bytes, name: str, entry: dict, project: Project,
+               font_names: frozenset[str]) -> list:
+    """Every preflight rule on a new file: errors fail it (the previous file stays),
+    warnings are returned to be reported with it."""
+    from pamphleteer.check import run
+    from pamphleteer.check.files import expected_from_entry
+
+    findings = run(data, name, expected_from_entry(entry, project.ink_limit_pct), font_names)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise RenderError(f"{errors[0]}{more}")
+    return findings
+
+
+def press(project: Project):
+    """The printing condition of the project's press files, for ``pdf.pdfx``."""
+    from pamphleteer.pdf.pdfx import Press
+
+    return Press(project.output_profile, project.output_condition, project.output_registry,
+                 project.ink_limit_pct)
 
 
 def standalone_html(html: str, base: Path, fonts_dir: Path) -> str:
@@ -280,14 +317,19 @@ def shard(targets: list[Target], index: int, count: int) -> list[Target]:
     return [t for i, t in enumerate(ordered) if i % count == index - 1]
 
 
-def input_keys(targets: list[Target], content: Content, project: Project) -> dict[str, str]:
-    """Each output's cache key: see ``inputs``. Cheap: no renderer, no PDF library."""
+def input_keys(targets: list[Target], content: Content, project: Project,
+               pdfx: str = "x4") -> dict[str, str]:
+    """Each output's cache key: see ``inputs``. Cheap: no renderer, no PDF library.
+
+    Press files also depend on the PDF/X standard and the output profile's bytes.
+    """
     from pamphleteer import inputs
     from pamphleteer.typeset import geometry, to_html
 
     config = (project.root / "pamphleteer.toml").read_bytes()
     fonts = inputs.files_digest([p for p in project.fonts_dir.rglob("*") if p.is_file()],
                                 project.fonts_dir)
+    profile = hashlib.sha256(project.output_profile.read_bytes()).hexdigest()
     layout_files = {}
     keys = {}
     for t in targets:
@@ -302,6 +344,7 @@ def input_keys(targets: list[Target], content: Content, project: Project) -> dic
         keys[t.file] = inputs.key({
             "target": (t.file, t.size, t.variant), "config": config, "fonts": fonts,
             "layout": layout_files[t.layout.name], "content": read,
+            **({"pdfx": pdfx, "profile": profile} if t.variant.bleed else {}),
         })
     return keys
 
@@ -310,9 +353,9 @@ def _watched(job: Job, targets: list[Target], deps: list[str]) -> tuple[str, lis
     """What a build reads and writes, for the no-op stamp: its request and its files."""
     p = job.project
     signature = json.dumps([sorted(t.file for t in targets), str(job.content_dir),
-                            job.source_date_epoch, job.html, job.zip])
+                            job.source_date_epoch, job.html, job.zip, job.pdfx])
     trees = (p.layouts_dir, p.fonts_dir, job.content_dir)
-    files = [p.root / "pamphleteer.toml", *(Path(d) for d in deps),
+    files = [p.root / "pamphleteer.toml", p.output_profile, *(Path(d) for d in deps),
              *(f for tree in trees for f in tree.rglob("*") if f.is_file()),
              job.out_dir / MANIFEST,
              *(job.out_dir / t.file for t in targets + _imposed(targets))]
@@ -339,7 +382,11 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
 
     content = load_content(job.content_dir)
     check_slogans(content, targets)
-    keys = input_keys(targets, content, project)
+    keys = input_keys(targets, content, project, job.pdfx)
+    if any(t.variant.bleed for t in targets):
+        from pamphleteer.pdf.pdfx import require_ghostscript
+
+        require_ghostscript(job.pdfx)
 
     with locked(job.out_dir):
         manifest = Manifest.load(job.out_dir, project.relative(content.folder),
@@ -406,7 +453,7 @@ def impose_output(job: Job, target: Target, manifest: Manifest) -> Output:
     import pikepdf
 
     from pamphleteer import inputs
-    from pamphleteer.check import Expected, bundled_font_names, check_pdf
+    from pamphleteer.check import bundled_font_names
     from pamphleteer.pdf import impose, metadata
 
     source = dataclasses.replace(target, imposition=None)
@@ -435,20 +482,23 @@ def impose_output(job: Job, target: Target, manifest: Manifest) -> Output:
         box = written.pages[0].mediabox
         sheet_mm = [round(float(box[2]) / PT_PER_MM, 1), round(float(box[3]) / PT_PER_MM, 1)]
         pages = len(written.pages)
-        expected = Expected(tuple(sheet_mm), 0.0, "fixed",
-                            1 if imposition.grid else entry["pages"] // 2,
-                            bundled_font_names(job.project.fonts_dir))
-        findings = check_pdf(written, target.file, expected)
-    if findings:
-        return Output(target, error=str(findings[0]))
+    details = {"page_rule": "fixed", "safe_mm": DESK_MARGIN_MM, "viewing_cm": 30.0}
+    entry = {"variant": "desk", "trim_mm": sheet_mm, "bleed_mm": 0.0,
+             "pages": 1 if imposition.grid else entry["pages"] // 2, **details}
+    try:
+        findings = _preflight(data, target.file, entry, job.project,
+                              bundled_font_names(job.project.fonts_dir))
+    except RenderError as e:
+        return Output(target, error=e.format_message())
     write_atomic(job.out_dir / target.file, data)
     return Output(
         target, pages=pages, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
         seconds=time.perf_counter() - started, inputs=key,
         details={
             "trim_mm": sheet_mm, "sheet": imposition.sheet, "imposed_from": source.file,
-            "duplex": None if imposition.grid else "flip on short edge",
+            "duplex": None if imposition.grid else "flip on short edge", **details,
         },
+        findings=findings,
     )
 
 

@@ -153,20 +153,13 @@ class Renderer:
         (the document holds all of them in one ``<style>``, so its own line numbers
         would point nowhere useful).
         """
-        with _capture() as warnings:
+        with _capture() as warnings, self._bugs_reported(what):
             try:
                 document = self.wp.HTML(
                     string=html, base_url=base_url.as_uri() + "/", url_fetcher=self.fetcher
                 ).render()
             except self.wp.urls.FatalURLFetchingError as e:
                 raise ResourceRefused(f"{what}: {e}") from e
-            except (AssertionError, LookupError, TypeError, ValueError, ZeroDivisionError) as e:
-                # WeasyPrint's own bugs, met with unusual CSS (e.g. a floated
-                # ::first-letter in columns): name the output, never a traceback.
-                raise RenderError(
-                    f"{what}: the renderer failed ({type(e).__name__}: {str(e) or 'no message'}); "
-                    "undo the last change to the layout's CSS, or simplify it"
-                ) from e
         if warnings:
             raise RenderError(f"{what}: {self._css_source(stylesheets) or warnings[0]}")
         return document
@@ -180,8 +173,23 @@ class Renderer:
                 return f"{path}: {warnings[0]}"
         return None
 
-    def pdf(self, document, **options) -> bytes:
-        return document.write_pdf(**options)
+    def pdf(self, document, what: str, **options) -> bytes:
+        with self._bugs_reported(what):
+            return document.write_pdf(**options)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _bugs_reported(what: str) -> Iterator[None]:
+        """WeasyPrint's own bugs, met with unusual CSS (a floated ::first-letter in
+        columns, a CMYK gradient): name the output, never a traceback."""
+        try:
+            yield
+        except (AssertionError, LookupError, NotImplementedError, TypeError, ValueError,
+                ZeroDivisionError) as e:
+            raise RenderError(
+                f"{what}: the renderer failed ({type(e).__name__}: {str(e) or 'no message'}); "
+                "undo the last change to the layout's CSS, or simplify it"
+            ) from e
 
 
 def _walk(box, parent=None) -> Iterator[tuple[object, object]]:
@@ -305,3 +313,20 @@ def text_outside(document, inset: float) -> Iterator[tuple[int, str, float]]:
             distance = min(x0, y0, width - x1, height - y1)
             if distance < inset - 0.5:
                 yield number, box.text.strip()[:40], distance
+
+
+def fallbacks(document, families: dict[str, frozenset[int]]) -> Iterator[tuple[int, str, str, str]]:
+    """Characters that none of their text's ``font-family`` can draw: (page, character,
+    text, the first family). Pango would quietly take another bundled font for them."""
+    from pamphleteer.glyphs import drawable
+
+    for number, page in enumerate(document.pages, 1):
+        for box, _ in _walk(page._page_box):
+            if type(box).__name__ != "TextBox":
+                continue
+            stack = [f.lower() for f in box.style["font_family"]]
+            covered = frozenset().union(*(families.get(f, frozenset()) for f in stack))
+            for ch in box.text:
+                if not drawable(ch, covered):
+                    yield number, ch, box.text.strip(), box.style["font_family"][0]
+                    break

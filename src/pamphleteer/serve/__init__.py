@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from pamphleteer.check import Finding
 from pamphleteer.errors import PamphleteerError
+from pamphleteer.outputs import MANIFEST
 from pamphleteer.pipeline import Job, Output, Target, build, failure, plan
 from pamphleteer.proofs import PROOFS, Page, render_proofs
 
@@ -49,6 +50,7 @@ class Live:
         self.building = False
         self.entries: dict[str, dict] = {}  # by file
         self.order: list[str] = []  # files in the order of the kit: layout, size, variant
+        self.recorded: dict[str, list[dict]] = {}  # findings in the manifest, by file
 
     @property
     def proofs_dir(self) -> Path:
@@ -76,11 +78,14 @@ class Live:
 
         t = output.target
         old = self.entries.get(t.file, {})
-        findings = []
         if output.error:
             page = _PAGE_IN_ERROR.search(output.error)
-            findings.append(dataclasses.asdict(Finding(
-                "error", "build", t.file, int(page[1]) if page else None, output.error)))
+            findings = [Finding("error", "build", t.file, int(page[1]) if page else None,
+                                output.error).as_dict()]
+        elif output.skipped:  # its preflight findings are as the manifest recorded them
+            findings = self.recorded.get(t.file, [])
+        else:
+            findings = [f.as_dict() for f in output.findings]
         shown = old.get("pages", []) if pages is None else [
             {**dataclasses.asdict(p), "png": f"/{PROOFS}/{p.png}?v={p.digest[:16]}"}
             for p in pages]
@@ -118,10 +123,20 @@ class Live:
             order = [f for t in plan(job.project, job.targets, job.variants) for f in _files(t)]
             with self.lock:
                 self.order = order
+            self.recorded = recorded_findings(job.out_dir)
             failed = failure(build(job, self.on_output))
             self._set(error=failed.format_message() if failed else None, building=False)
         except PamphleteerError as e:
             self._set(error=e.format_message(), building=False)
+
+
+def recorded_findings(out_dir: Path) -> dict[str, list[dict]]:
+    """The preflight findings the manifest holds for each output (none if unreadable)."""
+    try:
+        outputs = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))["outputs"]
+        return {entry["file"]: entry.get("findings", []) for entry in outputs}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _files(target: Target) -> list[str]:

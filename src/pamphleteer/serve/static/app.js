@@ -16,6 +16,8 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+function failed(output) { return output.findings.some((f) => f.severity === "error"); }
+
 function mm(n) { return Number(n.toFixed(1)).toString(); }
 
 function card(output, old) {
@@ -38,9 +40,9 @@ function card(output, old) {
     pages.append(button);
   });
   if (!output.pages.length) pages.append(el("span", { className: "pending", textContent: "not built yet" }));
-  const findings = el("ul", { className: "findings" },
-    ...output.findings.map((f) => el("li", { textContent: (f.page ? `page ${f.page}: ` : "") + f.message })));
-  const node = el("article", { className: "output" + (output.findings.length ? " failed" : "") },
+  const findings = el("ul", { className: "findings" }, ...output.findings.map((f) =>
+    el("li", { className: f.severity, textContent: (f.page ? `page ${f.page}: ` : "") + f.message })));
+  const node = el("article", { className: "output" + (failed(output) ? " failed" : "") },
     el("header", {}, el("span", { className: "tag", textContent: output.variant }),
                      el("span", { className: "file", textContent: output.file })),
     pages, findings);
@@ -81,12 +83,15 @@ function render(data) {
 }
 
 function showStatus(data) {
-  const failed = data.outputs.filter((o) => o.findings.length).length;
+  const errors = data.outputs.filter(failed).length;
+  const warnings = data.outputs.reduce(
+    (n, o) => n + o.findings.filter((f) => f.severity !== "error").length, 0);
   const pages = data.outputs.reduce((n, o) => n + o.pages.length, 0);
   statusLine.classList.toggle("busy", data.building);
   statusLine.textContent = (data.building ? "building… " : data.error ? "failed · " : "up to date · ")
     + `${data.outputs.length} outputs, ${pages} pages`
-    + (failed ? ` · ${failed} failed` : "") + ` · revision ${data.revision}`;
+    + (errors ? ` · ${errors} failed` : "") + (warnings ? ` · ${warnings} warnings` : "")
+    + ` · revision ${data.revision}`;
 }
 
 async function poll() {
@@ -132,7 +137,7 @@ function showPage() {
   $("box-safe").hidden = safe == null || !$("show-safe").checked;
   $("viewer-findings").replaceChildren(...output.findings
     .filter((f) => !f.page || f.page === viewing.index + 1)
-    .map((f) => el("li", { textContent: f.message })));
+    .map((f) => el("li", { className: f.severity, textContent: f.message })));
 }
 
 function openViewer(file, index) {

@@ -1,0 +1,167 @@
+"""Preflight: read finished PDFs back and report what a printer would reject.
+
+The build runs every rule on every output before it replaces the previous file, so a
+wrong size, a missing page or a font that is not ours never reaches ``dist/``; and
+``pamphleteer check`` runs them on an output folder or any PDF. The rules live in
+``rules`` (one per check ID); ``graphics`` reads the drawing they judge.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pikepdf
+
+from pamphleteer.check import graphics
+from pamphleteer.check.rules import RULES, box_mm, normalize_font_name
+from pamphleteer.pdf.marks import PT_PER_MM
+
+CHECKS = tuple(RULES)
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error" | "warning"
+    check: str
+    file: str
+    page: int | None
+    message: str
+
+    def __str__(self) -> str:
+        page = f"page {self.page}: " if self.page else ""
+        return f"{self.file}: {self.check}: {page}{self.message}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a file must be. Unknown things (a PDF from elsewhere) are left ``None``."""
+
+    variant: str  # "press" | "desk" | "screen"
+    trim_mm: tuple[float, float] | None = None
+    bleed_mm: float = 0.0
+    page_rule: str | None = None  # "fixed" | "multiple-of-4" | "per-slogan"
+    pages: int | None = None
+    safe_mm: float = 5.0
+    viewing_cm: float = 30.0  # reading distance; posters and placards are seen from afar
+    ink_limit: float = 300.0  # total area coverage, per cent
+    pdfx: str | None = None  # the PDF/X version the file must declare
+
+
+@functools.cache
+def bundled_font_names(fonts_dir: Path) -> frozenset[str]:
+    """Every name under which a font in ``fonts_dir`` may appear in a PDF, normalized."""
+    from fontTools.ttLib import TTFont
+
+    from pamphleteer.glyphs import font_files
+
+    names = set()
+    for path in font_files(fonts_dir):
+        with TTFont(path, lazy=True) as font:
+            records = font["name"].names
+        by_id: dict[int, set[str]] = {}
+        for record in records:
+            by_id.setdefault(record.nameID, set()).add(normalize_font_name(str(record)))
+        families = by_id.get(1, set()) | by_id.get(16, set())
+        styles = by_id.get(2, set()) | by_id.get(17, set())
+        names |= families | by_id.get(4, set()) | by_id.get(6, set())
+        names |= {f + s for f in families for s in styles}
+    return frozenset(names)
+
+
+class Subject:
+    """One PDF under inspection. Costly readings (the drawing, the text layer, a
+    rendering) are made once, when the first rule asks for them."""
+
+    def __init__(self, data: bytes, name: str, expected: Expected,
+                 fonts: frozenset[str] | None):
+        self.data, self.name, self.expected, self.fonts = data, name, expected, fonts
+        self.pdf = pikepdf.open(io.BytesIO(data))
+        self.findings: list[Finding] = []
+        self.check = ""
+
+    def error(self, page: int | None, message: str) -> None:
+        self.findings.append(Finding("error", self.check, self.name, page, message))
+
+    def warn(self, page: int | None, message: str) -> None:
+        self.findings.append(Finding("warning", self.check, self.name, page, message))
+
+    @functools.cached_property
+    def pages(self) -> list[graphics.Page]:
+        return list(graphics.walk(self.pdf))
+
+    @functools.cached_property
+    def _pdfium(self):
+        import pypdfium2
+
+        return pypdfium2.PdfDocument(self.data)
+
+    def _trim(self, index: int) -> tuple[float, float, float, float]:
+        page = self.pdf.pages[index]
+        return box_mm(page, "/TrimBox") or box_mm(page, "/MediaBox")
+
+    @functools.cached_property
+    def char_boxes(self) -> list[tuple[tuple, list[tuple[str, tuple]]]]:
+        """Per page: the trim and every visible character's box, in mm."""
+        result = []
+        for index, page in enumerate(self._pdfium):
+            textpage = page.get_textpage()
+            chars = []
+            for i in range(textpage.count_chars()):
+                text = textpage.get_text_range(i, 1)
+                if not text.strip():
+                    continue
+                box = tuple(v / PT_PER_MM for v in textpage.get_charbox(i))
+                if box[2] > box[0] and box[3] > box[1]:
+                    word = textpage.get_text_range(max(i - 12, 0), 25).strip()
+                    chars.append((" ".join(word.split()), box))
+            result.append((self._trim(index), chars))
+        return result
+
+    def renderings(self, dpi: int) -> Iterator[tuple[tuple, object, object]]:
+        """Per page: the trim, an RGB image of the page, and mm -> pixel."""
+        for index, page in enumerate(self._pdfium):
+            image = page.render(scale=dpi / 72).to_pil().convert("RGB")
+            media = box_mm(self.pdf.pages[index], "/MediaBox")
+            px_per_mm = dpi / 25.4
+
+            def to_px(x: float, y: float, media=media, image=image,
+                      px_per_mm=px_per_mm) -> tuple[int, int]:
+                col = round((x - media[0]) * px_per_mm)
+                row = round((media[3] - y) * px_per_mm)
+                return min(max(col, 0), image.width - 1), min(max(row, 0), image.height - 1)
+
+            yield self._trim(index), image, to_px
+
+    def pdfx_version(self) -> str | None:
+        """The PDF/X standard the file claims, if it also carries a PDF/X output intent."""
+        from pamphleteer.pdf.pdfx import pdfx_version
+
+        intents = self.pdf.Root.get("/OutputIntents", [])
+        if not any(i.get("/S") == "/GTS_PDFX" and "/DestOutputProfile" in i for i in intents):
+            return None
+        return pdfx_version(self.pdf)
+
+    def close(self) -> None:
+        self.pdf.close()
+        if "_pdfium" in self.__dict__:
+            self._pdfium.close()
+
+
+def run(data: bytes, name: str, expected: Expected, fonts: frozenset[str] | None = None,
+        only: tuple[str, ...] = CHECKS) -> list[Finding]:
+    """Every finding of the rules ``only`` on the PDF ``data``."""
+    subject = Subject(data, name, expected, fonts)
+    try:
+        for check_id in only:
+            subject.check = check_id
+            RULES[check_id](subject)
+    finally:
+        subject.close()
+    return subject.findings

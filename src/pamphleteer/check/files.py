@@ -1,0 +1,95 @@
+"""Which PDFs ``pamphleteer check`` reads, and what each must be.
+
+A file the build made is judged by its manifest entry (declared size, page rule, safe
+zone). Any other PDF is judged by what it says of itself: its variant from its name or
+its features, its size from its own TrimBox.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pikepdf
+
+from pamphleteer.check import Expected, Finding, run
+from pamphleteer.errors import UsageError
+
+MANIFEST = "manifest.json"
+VARIANT_SUFFIXES = ("press", "desk", "screen")
+
+
+def expected_from_entry(entry: dict, ink_limit: float) -> Expected:
+    rule = entry.get("page_rule")
+    return Expected(
+        variant=entry.get("variant", "desk"),
+        trim_mm=tuple(entry["trim_mm"]),
+        bleed_mm=float(entry.get("bleed_mm", 0.0)),
+        page_rule=rule,
+        pages=entry.get("pages") if rule in ("fixed", "per-slogan") else None,
+        safe_mm=float(entry.get("safe_mm", 5.0)),
+        viewing_cm=float(entry.get("viewing_cm", 30.0)),
+        ink_limit=ink_limit,
+        pdfx=entry.get("pdfx"),
+    )
+
+
+def infer_expected(path: Path, data: bytes, bleed_mm: float, ink_limit: float) -> Expected:
+    """For a PDF with no manifest entry: judge it by its name, else by its features."""
+    variant = next((v for v in VARIANT_SUFFIXES if path.stem.endswith(f"-{v}")), None)
+    if variant is None:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            variant = ("press" if "/OutputIntents" in pdf.Root
+                       else "screen" if "/StructTreeRoot" in pdf.Root else "desk")
+    return Expected(variant=variant, bleed_mm=bleed_mm if variant == "press" else 0.0,
+                    ink_limit=ink_limit)
+
+
+def _entries(folder: Path) -> dict[str, dict]:
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return {}
+    try:
+        outputs = json.loads(manifest.read_text(encoding="utf-8"))["outputs"]
+        return {e["file"]: e for e in outputs}
+    except (ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"{manifest}: not a pamphleteer manifest ({e}); delete it, or "
+                         "check the PDFs one by one") from e
+
+
+def pdfs(paths: tuple[Path, ...]) -> list[Path]:
+    found = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(path.glob("*.pdf"))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder; give an output folder "
+                             "(e.g. dist) or PDF files")
+    if not found:
+        raise UsageError(f"no PDF in {', '.join(map(str, paths))}; build first "
+                         "('pamphleteer build')")
+    return found
+
+
+def check_paths(paths: tuple[Path, ...], fonts: frozenset[str] | None, bleed_mm: float,
+                ink_limit: float) -> list[Finding]:
+    """Every finding for every PDF under ``paths`` (folders are read one level deep)."""
+    findings: list[Finding] = []
+    manifests: dict[Path, dict[str, dict]] = {}
+    for path in pdfs(paths):
+        folder = path.parent.resolve()
+        if folder not in manifests:
+            manifests[folder] = _entries(folder)
+        entry = manifests[folder].get(path.name)
+        data = path.read_bytes()
+        try:
+            expected = (expected_from_entry(entry, ink_limit) if entry
+                        else infer_expected(path, data, bleed_mm, ink_limit))
+            findings += run(data, str(path), expected, fonts)
+        except pikepdf.PdfError as e:
+            findings.append(Finding("error", "boxes", str(path), None,
+                                    f"not a readable PDF ({e}); rebuild it"))
+    return findings

@@ -1,0 +1,246 @@
+"""One pass over a page's drawing: what is painted, where, how large and in what colour.
+
+The preflight rules ask many questions of the same content streams (text sizes and
+colours, line widths, image resolution, colour spaces, transparency). Parsing each stream
+once, following the graphics state through ``q``/``Q``, ``cm`` and form XObjects, gives
+every rule the size and colour actually printed, whatever mix of matrices drew it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pikepdf
+
+from pamphleteer.pdf.colourspace import family
+
+Matrix = tuple[float, float, float, float, float, float]
+Colour = tuple[str, tuple[float, ...]]  # (colour space family, component values)
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+_TEXT_SHOWING = {"Tj", "TJ", "'", '"'}
+_STROKING = {"S", "s", "B", "B*", "b", "b*"}
+_FILLING = {"f", "F", "f*", "B", "B*", "b", "b*"}
+_DEVICE = {"g": "DeviceGray", "rg": "DeviceRGB", "k": "DeviceCMYK"}
+LINE_MIN_LENGTH_PT = 3.0  # a thinner filled shape shorter than this is a dot, not a line
+
+
+def times(m: Matrix, n: Matrix) -> Matrix:
+    a, b, c, d, e, f = m
+    p, q, r, s, t, u = n
+    return (a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s,
+            e * p + f * r + t, e * q + f * s + u)
+
+
+def scale(m: Matrix) -> float:
+    """How much a matrix magnifies lengths (the geometric mean of its axes)."""
+    return math.sqrt(abs(m[0] * m[3] - m[1] * m[2]))
+
+
+def apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+@dataclass(frozen=True)
+class Text:
+    size_pt: float  # as printed
+    fill: Colour
+    font: pikepdf.Dictionary | None
+    codes: bytes  # the shown string's bytes, for .notdef detection
+
+
+@dataclass(frozen=True)
+class Image:
+    width_px: int
+    height_px: int
+    width_pt: float  # as placed on the page
+    height_pt: float
+    space: str  # colour space family of the image's samples
+    soft_mask: bool
+
+
+@dataclass(frozen=True)
+class Paint:
+    """A painted path. ``line_pt`` is how thick it prints when it is a line: the stroke
+    width, or the thickness of a filled bar or border ring; None for other shapes."""
+
+    line_pt: float | None
+    stroked: bool
+    colour: Colour
+
+
+@dataclass
+class Page:
+    """What one page draws, for the rules to judge."""
+
+    number: int
+    texts: list[Text] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    paints: list[Paint] = field(default_factory=list)
+    colours: list[Colour] = field(default_factory=list)  # every colour set, any use
+    spaces: set[str] = field(default_factory=set)  # colour space families used anywhere
+    transparency: list[str] = field(default_factory=list)  # what makes the page transparent
+
+
+def _gstate_transparency(gstate) -> list[str]:
+    found = []
+    if str(gstate.get("/SMask", "/None")) != "/None":
+        found.append("a soft mask")
+    for key in ("/CA", "/ca"):
+        if key in gstate and float(gstate[key]) < 1:
+            found.append(f"opacity {float(gstate[key]):g}")
+    if str(gstate.get("/BM", "/Normal")) not in ("/Normal", "/Compatible"):
+        found.append(f"blend mode {str(gstate['/BM'])[1:]}")
+    return found
+
+
+def _group(owner, resources, page: Page) -> None:
+    group = owner.get("/Group")
+    if group is not None and group.get("/S") == "/Transparency":
+        page.transparency.append("a transparency group")
+        if "/CS" in group:
+            page.spaces.add(family(group.CS, resources)[0])
+
+
+def walk(pdf: pikepdf.Pdf) -> Iterator[Page]:
+    """Every page of ``pdf``, with what it draws."""
+    for number, pdf_page in enumerate(pdf.pages, 1):
+        page = Page(number)
+        resources = pdf_page.obj.get("/Resources", pikepdf.Dictionary())
+        _group(pdf_page.obj, resources, page)
+        _walk(pdf_page, resources, IDENTITY, page, set())
+        yield page
+
+
+def _walk(owner, resources, ctm: Matrix, page: Page, visiting: set) -> None:
+    stack = []
+    fill: Colour = ("DeviceGray", (0.0,))
+    stroke: Colour = ("DeviceGray", (0.0,))
+    fill_space = stroke_space = "DeviceGray"
+    width, font, size, tm, lm = 1.0, None, 0.0, IDENTITY, IDENTITY
+    points: list[tuple[float, float]] = []
+    rects: list[tuple[float, float, float, float]] = []  # the path's rectangles, page space
+
+    def colour(space: str, operands) -> Colour:
+        value = (space, tuple(float(v) for v in operands if not isinstance(v, pikepdf.Name)))
+        page.colours.append(value)
+        page.spaces.add(space)
+        return value
+
+    for operands, operator in pikepdf.parse_content_stream(owner):
+        op = str(operator)
+        if op == "q":
+            stack.append((ctm, fill, stroke, fill_space, stroke_space, width))
+        elif op == "Q" and stack:
+            ctm, fill, stroke, fill_space, stroke_space, width = stack.pop()
+        elif op == "cm":
+            ctm = times(tuple(float(v) for v in operands), ctm)
+        elif op == "w":
+            width = float(operands[0])
+        elif op == "cs":
+            fill_space = family(operands[0], resources)[0]
+            page.spaces.add(fill_space)
+        elif op == "CS":
+            stroke_space = family(operands[0], resources)[0]
+            page.spaces.add(stroke_space)
+        elif op in ("sc", "scn"):
+            fill = colour(fill_space, operands)
+        elif op in ("SC", "SCN"):
+            stroke = colour(stroke_space, operands)
+        elif op in _DEVICE:
+            fill_space = _DEVICE[op]
+            fill = colour(fill_space, operands)
+        elif op.lower() in _DEVICE:
+            stroke_space = _DEVICE[op.lower()]
+            stroke = colour(stroke_space, operands)
+        elif op == "gs":
+            gstate = resources.get("/ExtGState", {}).get(str(operands[0]))
+            if gstate is not None:
+                page.transparency += _gstate_transparency(gstate)
+        elif op == "BT":
+            tm = lm = IDENTITY
+        elif op == "Tf":
+            font = resources.get("/Font", {}).get(str(operands[0]))
+            size = float(operands[1])
+        elif op == "Tm":
+            tm = lm = tuple(float(v) for v in operands)
+        elif op in ("Td", "TD"):
+            lm = times((1.0, 0.0, 0.0, 1.0, float(operands[0]), float(operands[1])), lm)
+            tm = lm
+        elif op in _TEXT_SHOWING:
+            shown = operands[-1]
+            parts = shown if isinstance(shown, pikepdf.Array) else [shown]
+            codes = b"".join(bytes(p) for p in parts if isinstance(p, pikepdf.String))
+            page.texts.append(Text(size * scale(tm) * scale(ctm), fill, font, codes))
+        elif op == "re":
+            x, y, w, h = (float(v) for v in operands)
+            corners = [apply(ctm, x, y), apply(ctm, x + w, y + h),
+                       apply(ctm, x + w, y), apply(ctm, x, y + h)]
+            points += corners
+            rects.append(_bbox(corners))
+        elif op in ("m", "l", "c", "v", "y"):
+            values = [float(v) for v in operands]
+            points += [apply(ctm, values[i], values[i + 1]) for i in range(0, len(values), 2)]
+        elif op in _STROKING or op in _FILLING or op == "n":
+            if op != "n" and points:
+                stroked = op in _STROKING
+                page.paints.append(Paint(
+                    line_pt=width * scale(ctm) if stroked else _thickness(points, rects),
+                    stroked=stroked, colour=stroke if stroked else fill))
+            points, rects = [], []
+        elif op == "sh":
+            shading = resources.get("/Shading", {}).get(str(operands[0]))
+            if shading is not None:
+                page.spaces.add(family(shading.get("/ColorSpace"), resources)[0])
+        elif op == "Do":
+            xobject = resources.get("/XObject", {}).get(str(operands[0]))
+            if xobject is None:
+                continue
+            if xobject.get("/Subtype") == "/Image":
+                page.images.append(_image(xobject, ctm, resources))
+            elif xobject.get("/Subtype") == "/Form" and xobject.objgen not in visiting:
+                inner = xobject.get("/Resources", resources)
+                _group(xobject, inner, page)
+                matrix = tuple(float(v) for v in xobject.get("/Matrix", IDENTITY))
+                _walk(xobject, inner, times(matrix, ctm), page, visiting | {xobject.objgen})
+        elif op == "INLINE IMAGE":
+            inline = operands[0]
+            page.images.append(Image(
+                int(inline.width), int(inline.height),
+                math.hypot(ctm[0], ctm[1]), math.hypot(ctm[2], ctm[3]),
+                family(pikepdf.Name(str(inline.colorspace or "/DeviceGray")), resources)[0],
+                False))
+
+
+def _bbox(points) -> tuple[float, float, float, float]:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _thickness(points, rects) -> float | None:
+    """How thick a filled shape prints, if it is a line. WeasyPrint paints a border as
+    its outer box with the inner box cut out (even-odd): the ring's thinnest side is the
+    border width. A filled bar is as thick as its short side."""
+    if len(rects) == 2:
+        outer, inner = sorted(rects, key=lambda r: (r[2] - r[0]) * (r[3] - r[1]),
+                              reverse=True)
+        gaps = [inner[0] - outer[0], inner[1] - outer[1], outer[2] - inner[2],
+                outer[3] - inner[3]]
+        sides = [g for g in gaps if g > 1e-3]
+        return min(sides) if sides and min(gaps) > -1e-3 else None
+    x0, y0, x1, y1 = _bbox(points)
+    short, long = sorted((x1 - x0, y1 - y0))
+    return short if long >= LINE_MIN_LENGTH_PT else None
+
+
+def _image(xobject, ctm: Matrix, resources) -> Image:
+    mask = xobject.get("/ImageMask", False)
+    space = ("DeviceGray", 1) if mask else family(
+        xobject.get("/ColorSpace", pikepdf.Name.DeviceGray), resources)
+    return Image(
+        int(xobject.Width), int(xobject.Height),
+        math.hypot(ctm[0], ctm[1]), math.hypot(ctm[2], ctm[3]),
+        space[0], "/SMask" in xobject or "/Mask" in xobject,
+    )

@@ -1,0 +1,343 @@
+"""The preflight rules, one function per check ID, each judging one PDF.
+
+A rule gets the opened file (``Subject``) and what it should be (``Expected``) and
+reports through ``Subject.error`` / ``Subject.warn``. Messages say what is wrong and how
+to fix it, since they are all an organizer sees.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pikepdf
+
+from pamphleteer.pdf.colourspace import ink_total
+from pamphleteer.pdf.marks import PT_PER_MM
+from pamphleteer.pdf.pdfx import pdfx_version
+
+if TYPE_CHECKING:
+    from pamphleteer.check import Subject
+
+BOX_TOLERANCE_MM = 0.5
+EDGE_TOLERANCE_MM = 0.1
+PURE_K = ("DeviceCMYK", (0.0, 0.0, 0.0, 1.0))
+PURE_K_BELOW_PT = 12  # smaller press text in four-colour black blurs with misregistration
+SMALLEST_PT = {"press": 6.0, "desk": 8.0, "screen": 8.0}  # warn below
+HAIRLINE_WARN_PT, HAIRLINE_FAIL_PT = 0.25, 0.125
+PPI_ERROR, PPI_WARN = 150, 300  # at reading distance
+READING_CM = 30.0
+BLEED_DPI = 50
+PAPER = 245  # every channel at least this: unprinted paper
+_SUBSET_RE = re.compile(r"^[A-Z]{6}\+(.+)$")
+
+Rule = Callable[["Subject"], None]
+RULES: dict[str, Rule] = {}
+
+
+def rule(check_id: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        RULES[check_id] = fn
+        return fn
+    return register
+
+
+def normalize_font_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def box_mm(page: pikepdf.Page, key: str) -> tuple[float, float, float, float] | None:
+    box = page.obj.get(key)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = (float(v) / PT_PER_MM for v in box)
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _size(box) -> tuple[float, float]:
+    return box[2] - box[0], box[3] - box[1]
+
+
+# --- boxes and pages ------------------------------------------------------------------
+
+
+@rule("boxes")
+def boxes(s) -> None:
+    exp = s.expected
+    sizes = set()
+    for number, page in enumerate(s.pdf.pages, 1):
+        media = box_mm(page, "/MediaBox")
+        trim = box_mm(page, "/TrimBox")
+        bleed = box_mm(page, "/BleedBox")
+        if trim is None or bleed is None:
+            s.error(number, "TrimBox or BleedBox missing: the printer cannot tell the "
+                    "finished size; rebuild the file with pamphleteer")
+            continue
+        w, h = _size(trim)
+        sizes.add((round(w), round(h)))
+        if exp.trim_mm and (abs(w - exp.trim_mm[0]) > BOX_TOLERANCE_MM
+                            or abs(h - exp.trim_mm[1]) > BOX_TOLERANCE_MM):
+            s.error(number, f"TrimBox is {w:.1f}×{h:.1f} mm, the declared size is "
+                    f"{exp.trim_mm[0]:g}×{exp.trim_mm[1]:g} mm; rebuild, or fix the size "
+                    "in layout.toml")
+        margins = (trim[0] - bleed[0], trim[1] - bleed[1], bleed[2] - trim[2],
+                   bleed[3] - trim[3])
+        if min(margins) < exp.bleed_mm - EDGE_TOLERANCE_MM:
+            s.error(number, f"BleedBox is only {min(margins):.1f} mm outside the trim; "
+                    f"{exp.bleed_mm:g} mm bleed is needed (bleed_mm in pamphleteer.toml)")
+        if any(bleed[i] < media[i] - 1e-3 for i in (0, 1)) or any(
+                bleed[i] > media[i] + 1e-3 for i in (2, 3)):
+            s.error(number, "BleedBox extends beyond the MediaBox: the bleed is cut off")
+    if len(sizes) > 1:
+        s.error(None, f"pages differ in size or orientation ({len(sizes)} different trims); "
+                "a printer expects one size per file")
+
+
+@rule("page-count")
+def page_count(s) -> None:
+    exp, count = s.expected, len(s.pdf.pages)
+    if exp.page_rule == "multiple-of-4" and (count == 0 or count % 4):
+        s.error(None, f"{count} pages: a saddle-stitched booklet needs a multiple of 4; "
+                "rebuild it with pamphleteer, which pads with blank pages")
+    elif exp.pages and count < exp.pages:
+        s.error(None, f"{count} pages, expected {exp.pages}; a page is missing")
+
+
+@rule("overflow")
+def overflow(s) -> None:
+    exp, count = s.expected, len(s.pdf.pages)
+    if exp.pages and exp.page_rule != "multiple-of-4" and count > exp.pages:
+        s.error(None, f"{count} pages, expected {exp.pages}: the text ran onto an extra "
+                "page; shorten it, or let copyfit size it (the layout's [fit])")
+    for number, (trim, chars) in enumerate(s.char_boxes, 1):
+        for text, box in chars:
+            beyond = max(trim[0] - box[0], trim[1] - box[1], box[2] - trim[2],
+                         box[3] - trim[3])
+            if beyond > EDGE_TOLERANCE_MM:
+                s.error(number, f"text {text!r} runs {beyond:.1f} mm past the trim and will "
+                        "be cut off; shorten it, or let copyfit size it (the layout's [fit])")
+                break
+
+
+@rule("safe-zone")
+def safe_zone(s) -> None:
+    safe = s.expected.safe_mm
+    for number, (trim, chars) in enumerate(s.char_boxes, 1):
+        for text, box in chars:
+            distance = min(box[0] - trim[0], box[1] - trim[1], trim[2] - box[2],
+                           trim[3] - box[3])
+            if -EDGE_TOLERANCE_MM <= distance < safe - EDGE_TOLERANCE_MM:
+                s.error(number, f"text {text!r} is {max(distance, 0):.1f} mm from the trim, "
+                        f"inside the {safe:g} mm safe zone a guillotine may cut into; "
+                        "widen the layout's margins")
+                break
+
+
+# --- fonts and text -------------------------------------------------------------------
+
+
+@rule("fonts")
+def fonts(s) -> None:
+    seen = set()
+    for page in s.pdf.pages:
+        for font in page.obj.get("/Resources", {}).get("/Font", {}).values():
+            if font.objgen in seen:
+                continue
+            seen.add(font.objgen)
+            base = str(font.get("/BaseFont", "/?"))[1:]
+            descriptor = font.get("/DescendantFonts", [font])[0].get("/FontDescriptor")
+            if descriptor is None or not any(
+                    k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                s.error(None, f"font {base} is not embedded; the printer would substitute "
+                        "another; use the bundled fonts in fonts/")
+                continue
+            match = _SUBSET_RE.match(base)
+            if not match:
+                s.error(None, f"font {base} is embedded whole, not subset")
+            elif s.fonts is not None and normalize_font_name(match.group(1)) not in s.fonts:
+                s.error(None, f"font {base} is not one of the bundled fonts in fonts/; "
+                        "name a bundled family in the layout's CSS")
+
+
+@rule("glyphs")
+def glyphs(s) -> None:
+    """A glyph ID 0 (.notdef) prints as an empty box: some character had no glyph."""
+    for page in s.pages:
+        for text in page.texts:
+            font = text.font
+            if font is None or font.get("/Subtype") != "/Type0":
+                continue
+            codes = text.codes
+            if any(codes[i] == 0 and codes[i + 1] == 0 for i in range(0, len(codes) - 1, 2)):
+                s.error(page.number, f"font {str(font.get('/BaseFont', '/?'))[1:]} draws a "
+                        "character as an empty box (.notdef): it has no glyph for it; "
+                        "use a font that has it")
+                break
+
+
+@rule("text-size")
+def text_size(s) -> None:
+    variant = s.expected.variant
+    sizes = [(t.size_pt, page.number) for page in s.pages for t in page.texts if t.codes]
+    if sizes:
+        smallest, number = min(sizes)
+        floor = SMALLEST_PT.get(variant, SMALLEST_PT["desk"])
+        if smallest < floor - 0.05:
+            s.warn(number, f"smallest text is {smallest:.1f} pt, under {floor:g} pt is hard to "
+                   "read in print; enlarge it in the layout's CSS")
+    if variant != "press":
+        return
+    for page in s.pages:
+        for t in page.texts:
+            if t.codes and t.size_pt < PURE_K_BELOW_PT and t.fill != PURE_K:
+                space, values = t.fill
+                s.error(page.number, f"{t.size_pt:.1f} pt text in {space} "
+                        f"{' '.join(f'{v:g}' for v in values)}; press text under 12 pt must "
+                        "be pure K (device-cmyk(0 0 0 1)): use var(--ink)")
+                return
+
+
+# --- pictures, colour, lines ----------------------------------------------------------
+
+
+@rule("image-ppi")
+def image_ppi(s) -> None:
+    if s.expected.variant == "screen":
+        return
+    factor = READING_CM / max(s.expected.viewing_cm, READING_CM)
+    error_at, warn_at = PPI_ERROR * factor, PPI_WARN * factor
+    for page in s.pages:
+        for image in page.images:
+            if image.width_pt <= 0 or image.height_pt <= 0:
+                continue
+            ppi = min(image.width_px / (image.width_pt / 72),
+                      image.height_px / (image.height_pt / 72))
+            what = (f"an image of {image.width_px}×{image.height_px} px prints at "
+                    f"{ppi:.0f} ppi")
+            if ppi < error_at:
+                s.error(page.number, f"{what}, under {error_at:.0f}: it will look blurred; "
+                        "use a larger image or print it smaller")
+            elif ppi < warn_at:
+                s.warn(page.number, f"{what}, under {warn_at:.0f}; a larger image would "
+                       "print sharper")
+
+
+@rule("colour")
+def colour(s) -> None:
+    exp = s.expected
+    if exp.variant == "screen":
+        for page in s.pages:
+            if "DeviceCMYK" in page.spaces:
+                s.warn(page.number, "CMYK colour in a screen file shows differently on "
+                       "every screen; use RGB (the screen variant's colours)")
+                return
+        return
+    if exp.variant != "press":
+        return
+    declared = exp.pdfx or pdfx_version(s.pdf)
+    version = s.pdfx_version()
+    if declared and version is None:
+        s.error(None, f"{declared} without a PDF/X output intent: the printer cannot tell "
+                "which press the colours are for; rebuild the press file with pamphleteer")
+    elif declared and version != declared:
+        s.error(None, f"the file says {version}, the manifest {declared}; rebuild it")
+    for page in s.pages:
+        rgb = {"DeviceRGB", "CalRGB", "Lab"} & (page.spaces | {i.space for i in page.images})
+        if rgb:
+            s.error(page.number, f"{', '.join(sorted(rgb))} colour in a press file; use "
+                    "device-cmyk() colours in the layout's CSS and CMYK images")
+        over = [values for space, values in page.colours
+                if space == "DeviceCMYK" and ink_total(values) > exp.ink_limit]
+        if over:
+            worst = max(over, key=ink_total)
+            s.error(page.number, f"CMYK {' '.join(f'{v:g}' for v in worst)} lays down "
+                    f"{ink_total(worst):g} % ink, over the {exp.ink_limit:g} % limit; "
+                    "lighten it in the layout's CSS, or raise print.ink_limit_pct if the "
+                    "printer allows")
+        if version and "X-1" in version and page.transparency:
+            s.error(page.number, f"transparency ({page.transparency[0]}) in a PDF/X-1a "
+                    "file; build with --pdfx x1a, which flattens it")
+
+
+@rule("hairlines")
+def hairlines(s) -> None:
+    for page in s.pages:
+        widths = [p.line_pt for p in page.paints if p.line_pt is not None]
+        thinnest = min(widths, default=HAIRLINE_WARN_PT)
+        if thinnest >= HAIRLINE_WARN_PT - 1e-3:
+            continue
+        message = (f"a line {thinnest:.3f} pt thin may not print (or print unevenly); "
+                   f"make it at least {HAIRLINE_WARN_PT:g} pt in the layout's CSS")
+        if thinnest < HAIRLINE_FAIL_PT:
+            s.error(page.number, message)
+        else:
+            s.warn(page.number, message)
+
+
+@rule("bleed")
+def bleed(s) -> None:
+    """Where a background touches the trim, it must go on into the bleed: a guillotine
+    never cuts exactly, and a background that stops at the trim leaves a white sliver."""
+    if s.expected.variant != "press" or s.expected.bleed_mm <= 0:
+        return
+    inside_mm, outside_mm = 0.8, min(2.0, s.expected.bleed_mm * 0.7)
+    for number, (trim, image, to_px) in enumerate(s.renderings(BLEED_DPI), 1):
+        x0, y0, x1, y1 = trim
+        edges = {  # sample points just inside and just outside each edge of the trim
+            "left": [((x0 + inside_mm, y), (x0 - outside_mm, y)) for y in _steps(y0, y1)],
+            "right": [((x1 - inside_mm, y), (x1 + outside_mm, y)) for y in _steps(y0, y1)],
+            "bottom": [((x, y0 + inside_mm), (x, y0 - outside_mm)) for x in _steps(x0, x1)],
+            "top": [((x, y1 - inside_mm), (x, y1 + outside_mm)) for x in _steps(x0, x1)],
+        }
+        for edge, pairs in edges.items():
+            painted = [outside for inside, outside in pairs
+                       if _inked(image.getpixel(to_px(*inside)))]
+            bare = [o for o in painted if not _inked(image.getpixel(to_px(*o)))]
+            if len(bare) > max(2, 0.05 * len(pairs)):
+                s.error(number, f"a background touches the {edge} edge of the trim but "
+                        f"stops there: extend it {s.expected.bleed_mm:g} mm into the bleed "
+                        "(use var(--bleed) in the layout's CSS)")
+
+
+def _steps(start: float, end: float, step_mm: float = 1.0) -> list[float]:
+    count = max(int((end - start) / step_mm), 1)
+    return [start + (end - start) * (i + 0.5) / count for i in range(count)]
+
+
+def _inked(pixel) -> bool:
+    values = pixel if isinstance(pixel, tuple) else (pixel,)
+    return min(values[:3]) < PAPER
+
+
+@rule("accessibility")
+def accessibility(s) -> None:
+    if s.expected.variant != "screen":
+        return
+    root = s.pdf.Root
+    if "/StructTreeRoot" not in root or not root.get("/MarkInfo", {}).get("/Marked", False):
+        s.error(None, "no structure tree (not a tagged PDF): screen readers cannot read it "
+                "in order; build the screen variant with pamphleteer")
+    if not str(root.get("/Lang", "")).strip():
+        s.error(None, "no document language (/Lang): set lang in the article's front matter")
+    title = str(s.pdf.docinfo.get("/Title", "")).strip()
+    if not title or not root.get("/ViewerPreferences", {}).get("/DisplayDocTitle", False):
+        s.error(None, "the title is not shown as the window title: set title in the "
+                "article's front matter")
+    for element in _struct_elements(root.get("/StructTreeRoot")):
+        if element.get("/S") == "/Figure" and not str(element.get("/Alt", "")).strip():
+            s.error(None, "an image has no alt text: write what it shows in "
+                    "![alt text](image.png)")
+            break
+
+
+def _struct_elements(node, depth: int = 0):
+    if node is None or depth > 200:
+        return
+    kids = node.get("/K") if isinstance(node, pikepdf.Dictionary) else None
+    if isinstance(kids, pikepdf.Dictionary):
+        kids = [kids]
+    for kid in kids if isinstance(kids, pikepdf.Array | list) else []:
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            yield kid
+            yield from _struct_elements(kid, depth + 1)
