@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 from pamphleteer.check import Finding
 from pamphleteer.errors import PamphleteerError
 from pamphleteer.outputs import MANIFEST
-from pamphleteer.pipeline import Job, Output, Target, build, failure, plan
+from pamphleteer.pipeline import Job, Output, build, failure, plan
 from pamphleteer.proofs import PROOFS, Page, render_proofs
 
 STATIC = Path(__file__).parent / "static"
@@ -120,7 +120,9 @@ class Live:
         self.job = job
         self._set(building=True)
         try:
-            order = [f for t in plan(job.project, job.targets, job.variants) for f in _files(t)]
+            targets = plan(job.project, job.targets, job.variants)
+            # Imposed files last: they close their size's row, after the files they show.
+            order = [t.file for t in targets + [i for t in targets for i in t.impositions()]]
             with self.lock:
                 self.order = order
             self.recorded = recorded_findings(job.out_dir)
@@ -137,11 +139,6 @@ def recorded_findings(out_dir: Path) -> dict[str, list[dict]]:
         return {entry["file"]: entry.get("findings", []) for entry in outputs}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-
-
-def _files(target: Target) -> list[str]:
-    """An output's file, then the imposed files made from it: shown side by side."""
-    return [target.file, *(i.file for i in target.impositions())]
 
 
 # --- the web server -------------------------------------------------------------------
