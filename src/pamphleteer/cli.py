@@ -237,6 +237,8 @@ def serve_command(targets, project, content_dir, out_dir, variants, host, port, 
                f"http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
     try:
         serve.run(live, make_job)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)  # Ctrl-C is how serve is meant to end: exit 0
     finally:
         server.shutdown()
 
