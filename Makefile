@@ -12,12 +12,12 @@ STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := kit
 .DELETE_ON_ERROR:
-.PHONY: kit test lint bench clean distclean system-deps venv
+.PHONY: kit test lint bench clean distclean system-deps test-deps venv
 
 kit: venv
 	$(BIN)/pamphleteer build $(KIT_ARGS)
 
-test: venv
+test: venv test-deps
 	$(BIN)/python -m pytest -q
 
 lint: venv
@@ -29,6 +29,10 @@ bench: venv
 # Phony and cheap (only dpkg queries when nothing is missing), so it runs every time.
 system-deps:
 	bash scripts/system-deps
+
+# system-deps plus what only the tests need (chromium, for the browser tests).
+test-deps:
+	bash scripts/system-deps --tests
 
 venv: $(STAMP)
 

@@ -12,6 +12,11 @@ What is measured, and why this way:
 (d) A rebuild after an edit to the article's body (leaflets and booklets depend on it).
 (e) A rebuild after an edit to the last slogan (every output that shows it).
 (f) (a) again with ``--jobs 1``, to see what the second core buys.
+(g) ``pamphleteer serve``: seconds from saving an edit to the last slogan until
+    ``/api/outputs`` gives the A3 placard a new page proof (what the browser shows on its
+    next poll, at most 300 ms later). The server is started once and left to finish its
+    first build; each edit is made while it is idle, and timed until the first changed
+    placard page is published, not until the whole rebuild is done.
 
 All of them run on a copy of the project in a temporary folder, so the edits of (d) and
 (e) never touch the working tree; each run makes its own edit, so every rebuild is real.
@@ -49,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +66,7 @@ PAMPHLETEER = BIN / "pamphleteer"
 WEASYPRINT = BIN / "weasyprint"
 RESULTS = ROOT / "bench" / "results"
 SLOWEST = 5
+SERVE_EDITS = 5  # (g) is cheap per edit and noisier than a build: measure it more often
 
 # The build's per-output stderr line, e.g. "[3/30] poster-a3-press.pdf   1 p   120 KiB  0.85 s".
 # Failed outputs ("[3/30] x.pdf  failed: ...") are skipped, whatever their message ends with;
@@ -164,8 +171,58 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), "utf-8")
 
 
+SERVE_WATCHED = "placard-a3-landscape-press.pdf"
+
+
+def serve_latency(project: Path, out: Path, cache: Path, slogan: str, edits: int,
+                  ) -> list[float]:
+    """(g): start ``serve``, then per edit, the seconds until the placard's proofs change."""
+    slogans = project / "content" / "aleppo" / "slogans.md"
+    original = slogans.read_text("utf-8")
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    server = subprocess.Popen([str(PAMPHLETEER), "serve", "--project", str(project), "--out",
+                               str(out), "--port", "0"], cwd=ROOT, env=env, text=True,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL)
+    try:
+        url = re.search(r"http://\S+/", server.stdout.readline())
+        if url is None:
+            sys.exit("bench: pamphleteer serve did not print its URL")
+
+        def state() -> tuple[bool, list[str]]:
+            with urllib.request.urlopen(url[0] + "api/outputs", timeout=10) as response:
+                data = json.load(response)
+            return data["building"], [p["png"] for o in data["outputs"]
+                                      if o["file"] == SERVE_WATCHED for p in o["pages"]]
+
+        def idle(deadline: float = 600) -> list[str]:
+            start = time.perf_counter()
+            while (now := state())[0] or not now[1]:
+                if time.perf_counter() - start > deadline:
+                    sys.exit(f"bench: serve still building after {deadline:.0f} s")
+                time.sleep(0.05)
+            return now[1]
+
+        seconds = []
+        for i in range(1, edits + 1):
+            before = idle()
+            edit(slogans, slogan, slogan := f"Freedom of movement, edit {i}!")
+            start = time.perf_counter()
+            while state()[1] == before:
+                if time.perf_counter() - start > 60:
+                    sys.exit(f"bench: {SERVE_WATCHED} not refreshed 60 s after an edit")
+                time.sleep(0.005)
+            seconds.append(time.perf_counter() - start)
+            note(f"(g) edit {i}/{edits}: placard refreshed after {seconds[-1]:.2f} s")
+        return seconds
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        slogans.write_text(original, "utf-8")
+
+
 def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int,
-           extra: dict[str, list[BuildRun]]) -> str:
+           extra: dict[str, list[BuildRun]], serve: list[float]) -> str:
     a = [b.seconds for b in builds]
     b = [lp.seconds for lp in loops]
     cold = statistics.median(a)
@@ -195,6 +252,8 @@ def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int,
         row("(d)", "rebuild after an edit to the article body", extra["body"]),
         row("(e)", "rebuild after an edit to the last slogan", extra["slogan"]),
         row("(f)", "cold build with `--jobs 1`", extra["jobs1"]),
+        "| (g) | `serve`: save of a slogan edit → new placard proof published ({} edits) "
+        "| {} | {} | |".format(len(serve), *secs(serve)),
         "| RSS | peak RSS of the build (largest process) | {} | {} | |"
         .format(*mib([r.max_rss_kib for r in builds + extra["jobs1"]])),
         "| RSS | peak RSS of the largest single weasyprint process | {} | {} | |"
@@ -241,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="runs of each measurement (default: 3)")
     parser.add_argument("--no-save", action="store_true",
                         help="only print the table, don't save it in bench/results/")
+    parser.add_argument("--serve-only", action="store_true",
+                        help="measure only (g), the serve loop's save-to-refresh time")
     args = parser.parse_args(argv)
 
     for tool in (PAMPHLETEER, WEASYPRINT):
@@ -255,6 +316,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(ROOT / name, project / name)
         shutil.copy(ROOT / "pamphleteer.toml", project)
         content = project / "content" / "aleppo"
+        slogan = "Freedom of movement for refugees!"
+        if args.serve_only:
+            serve = serve_latency(project, tmp / "g", tmp / "cache-g", slogan,
+                                  max(SERVE_EDITS, args.runs))
+            print("| (g) | `serve`: save of a slogan edit → new placard proof published "
+                  "| {} | {} |".format(*secs(serve)))
+            return 0
         note("preparing the HTML for (b): pamphleteer build --html (not timed)")
         run([PAMPHLETEER, "build", "--project", project, "--html", "--out", tmp / "prep"],
             tmp / "cache-prep")
@@ -264,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
 
         builds, loops = [], []
         extra: dict[str, list[BuildRun]] = {"noop": [], "body": [], "slogan": [], "jobs1": []}
-        body, slogan = "In the first week of August", "Freedom of movement for refugees!"
+        body = "In the first week of August"
         for i in range(1, args.runs + 1):
             note(f"run {i}/{args.runs}: (a) pamphleteer build")
             builds.append(build_once(project, tmp / f"a{i}", tmp / f"cache-a{i}"))
@@ -280,7 +348,11 @@ def main(argv: list[str] | None = None) -> int:
             extra["jobs1"].append(build_once(project, tmp / f"f{i}", tmp / f"cache-f{i}",
                                              "--jobs", "1"))
 
-    table = report(builds, loops, len(html_files), extra)
+        note(f"(g) pamphleteer serve: {SERVE_EDITS} slogan edits")
+        serve = serve_latency(project, tmp / "g", tmp / "cache-g", slogan,
+                              max(SERVE_EDITS, args.runs))
+
+    table = report(builds, loops, len(html_files), extra, serve)
     print(table, end="")
     if not args.no_save:
         RESULTS.mkdir(parents=True, exist_ok=True)

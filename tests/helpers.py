@@ -3,9 +3,17 @@ test), and small readers for PDFs, text layers and content folders."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 import unicodedata
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,3 +223,77 @@ def assert_clean_failure(result: Result, code: int) -> str:
     lines = error_lines(result)
     assert len(lines) == 1, f"expected one 'error:' line, got:\n{result.output}"
     return lines[0]
+
+
+# --- pamphleteer serve ----------------------------------------------------------------------
+
+#: What the serve tests build: few and quick, yet every kind of output (a multi-page placard,
+#: a poster, a flyer with its imposed sheet).
+SERVE_TARGETS = ("placard-a3-landscape", "poster-a3", "flyer-a6")
+SERVE_FILES = tuple(f"{target}-{variant}.pdf" for target in SERVE_TARGETS
+                    for variant in VARIANTS) + ("flyer-a6-4up-a4.pdf",)
+
+
+@dataclass
+class Served:
+    url: str  # ends in "/"
+    project: Path
+    process: subprocess.Popen
+
+    def api(self) -> dict:
+        with urllib.request.urlopen(self.url + "api/outputs", timeout=10) as response:
+            return json.load(response)
+
+    def wait(self, until, what: str, timeout: float = 240) -> dict:
+        """Poll /api/outputs until ``until(data)``; fail naming ``what`` if it never is."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"serve exited {self.process.returncode}"
+            data = self.api()
+            if until(data):
+                return data
+            time.sleep(0.05)
+        raise AssertionError(f"serve: {what} not within {timeout:.0f} s; last state: {data}")
+
+    def idle(self) -> dict:
+        """Wait for the build to finish with every output proofed (or failed)."""
+        return self.wait(lambda d: not d["building"] and len(d["outputs"]) == len(SERVE_FILES)
+                         and all(o["pages"] or o["findings"] for o in d["outputs"]),
+                         "an idle server with every output")
+
+
+@contextlib.contextmanager
+def serving(tmp: Path) -> Iterator[Served]:
+    """``pamphleteer serve`` on a free port, in its own process, over a throw-away copy of
+    the project and its content (tests edit them)."""
+    project = copy_project(tmp / "project")
+    shutil.copytree(CONTENT, project / "content" / CONTENT.name)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    with open(tmp / "serve.log", "w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pamphleteer", "serve", *SERVE_TARGETS, "--project",
+             str(project), "--port", "0"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+        try:
+            line = process.stdout.readline()
+            found = re.search(r"http://\S+/", line)
+            log.seek(0)
+            assert found, f"serve printed no URL: {line!r}\n{log.read()}"
+            served = Served(found[0], project, process)
+            served.idle()
+            yield served
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+
+
+def edit_file(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path} no longer contains {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

@@ -14,7 +14,8 @@ from pamphleteer import __version__
 from pamphleteer.config import Project, find_project, load_project
 from pamphleteer.errors import BuildFailed, CheckFailed, ConfigError, UsageError
 from pamphleteer.outputs import DEFAULT_EPOCH
-from pamphleteer.pipeline import VARIANTS, Job, Output, build, plan
+from pamphleteer.pipeline import VARIANTS, Job, Output, build, failure, plan
+from pamphleteer.proofs import DEFAULT_DPI
 
 
 def _project(path: Path | None) -> Project:
@@ -59,21 +60,61 @@ def cli():
     """
 
 
+def selection_options(command):
+    """The options that say what to build and where, shared by build, preview and serve."""
+    for option in reversed([
+        click.argument("targets", nargs=-1),
+        project_option,
+        click.option("--content", "content_dir", type=click.Path(path_type=Path),
+                     help="Content folder (article.md + slogans.md). Default: the project's."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Output folder. Default: dist/ in the project."),
+        click.option("--variant", "variants", multiple=True, type=click.Choice(list(VARIANTS)),
+                     help="Build only this variant (repeatable). Default: all."),
+    ]):
+        command = option(command)
+    return command
+
+
+jobs_option = click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="Outputs rendered in parallel, each worker paying start-up once.",
+)
+dpi_option = click.option("--dpi", type=click.IntRange(min=10, max=600), default=DEFAULT_DPI,
+                          show_default=True, help="Resolution of the PNG proofs.")
+
+
+def _job(project, targets, content_dir, out_dir, variants, **settings) -> Job:
+    p = _project(project)
+    return Job(project=p, content_dir=(content_dir or p.content_dir).resolve(),
+               out_dir=(out_dir or p.out_dir).resolve(), targets=targets,
+               variants=variants or tuple(VARIANTS), source_date_epoch=_epoch(), **settings)
+
+
+def _build(job: Job, as_json: bool = False) -> tuple[list[Output], BuildFailed | None]:
+    """Build with a progress display and a summary line; return the outputs and the
+    failure to raise once the caller has done what it can with the rest."""
+    started = time.perf_counter()
+    with _Progress(as_json) as progress:
+        outputs = build(job, progress.update)
+    failed = failure(outputs)
+    skipped = sum(o.skipped for o in outputs)
+    errors = sum(o.error is not None for o in outputs)
+    for finding in (f for o in outputs for f in o.findings):
+        click.echo(f"{finding.severity}: {finding}", err=True)
+    click.echo(f"{len(outputs) - errors - skipped} built, {skipped} unchanged, "
+               f"{errors} failed, in {job.project.relative(job.out_dir)}/ "
+               f"({time.perf_counter() - started:.1f} s)", err=True)
+    return outputs, failed
+
+
 @cli.command("build")
-@click.argument("targets", nargs=-1)
-@project_option
-@click.option("--content", "content_dir", type=click.Path(path_type=Path),
-              help="Content folder (article.md + slogans.md). Default: the project's.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder. Default: dist/ in the project.")
-@click.option("--variant", "variants", multiple=True, type=click.Choice(list(VARIANTS)),
-              help="Build only this variant (repeatable). Default: all.")
+@selection_options
 @click.option("--html", is_flag=True,
               help="Also write each output's final HTML to OUT/html/, renderable on its "
                    "own by the weasyprint command.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
-              show_default="the number of cores",
-              help="Outputs rendered in parallel, each worker paying start-up once.")
+@jobs_option
 @click.option("--force", is_flag=True, help="Rebuild every output, changed or not.")
 @click.option("--shard", callback=_shard, metavar="I/N",
               help="Build only the I-th of N stable shares of the outputs (for a CI "
@@ -101,36 +142,44 @@ def build_command(targets, project, content_dir, out_dir, variants, html, jobs, 
 
     Exit codes: 0 built, 1 some output failed (the rest are built), 2 bad input.
     """
-    p = _project(project)
-    job = Job(
-        project=p,
-        content_dir=(content_dir or p.content_dir).resolve(),
-        out_dir=(out_dir or p.out_dir).resolve(),
-        targets=targets,
-        variants=variants or tuple(VARIANTS),
-        html=html,
-        jobs=jobs,
-        force=force,
-        shard=shard,
-        zip=make_zip,
-        source_date_epoch=_epoch(),
-        timeout=timeout,
-        pdfx=pdfx,
-    )
-    started = time.perf_counter()
-    with _Progress(as_json) as progress:
-        outputs = build(job, progress.update)
-    failed = [o for o in outputs if o.error]
-    skipped = sum(o.skipped for o in outputs)
-    for finding in (f for o in outputs for f in o.findings):
-        click.echo(f"{finding.severity}: {finding}", err=True)
-    click.echo(f"{len(outputs) - len(failed) - skipped} built, {skipped} unchanged, "
-               f"{len(failed)} failed, in {p.relative(job.out_dir)}/ "
-               f"({time.perf_counter() - started:.1f} s)", err=True)
+    job = _job(project, targets, content_dir, out_dir, variants, html=html, jobs=jobs,
+               force=force, shard=shard, zip=make_zip, timeout=timeout, pdfx=pdfx)
+    _, failed = _build(job, as_json)
     if failed:
-        raise BuildFailed(
-            f"{len(failed)} output(s) failed: " + "; ".join(o.error for o in failed)
-        )
+        raise failed
+
+
+@cli.command("preview")
+@selection_options
+@dpi_option
+@click.option("--sheet", is_flag=True,
+              help="Also draw OUT/proofs/contact-sheet.png: every output's first page, "
+                   "all to one scale, labelled.")
+@jobs_option
+def preview_command(targets, project, content_dir, out_dir, variants, dpi, sheet, jobs):
+    """Build TARGETS (as 'build' does), then render every page to a PNG proof.
+
+    Proofs are OUT/proofs/<output>/page-001.png, …, rendered from the finished PDFs.
+    Only changed pages are written again, so a second run is quick.
+    """
+    from pamphleteer import proofs
+
+    job = _job(project, targets, content_dir, out_dir, variants, jobs=jobs)
+    outputs, failed = _build(job)
+    files = [o.target.file for o in outputs if o.error is None]
+    with _Progress(False) as progress:
+        proofs.render_all(job.out_dir, files, dpi, lambda file, pages, index, total:
+                          progress.show(f"[{index}/{total}] {file:<40} {len(pages):>2} p",
+                                        index, total, file))
+    where = job.project.relative(job.out_dir / proofs.PROOFS)
+    click.echo(f"proofs of {len(files)} outputs in {where}/", err=True)
+    if sheet:
+        path = proofs.contact_sheet(job.out_dir, [(o.target.file, o.target.layout.name)
+                                                  for o in outputs if o.error is None],
+                                    job.project.fonts_dir)
+        click.echo(f"contact sheet: {job.project.relative(path)}", err=True)
+    if failed:
+        raise failed
 
 
 @cli.command("merge")
@@ -149,6 +198,49 @@ def merge_command(shards, out_dir, make_zip):
         write_zip(out_dir, Path(manifest.content).name, manifest)
     click.echo(f"merged {len(manifest.entries)} outputs from {len(shards)} folders "
                f"into {out_dir}/", err=True)
+
+
+@cli.command("serve")
+@selection_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; another than 127.0.0.1 shares your proofs on "
+                   "the network.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000,
+              show_default=True, help="Port to listen on; 0 picks a free one.")
+@dpi_option
+def serve_command(targets, project, content_dir, out_dir, variants, host, port, dpi):
+    """Show the kit's pages in a browser, rebuilt and refreshed on every save.
+
+    Builds TARGETS (as 'build' does, into the same folder, so the next 'build' has
+    nothing left to do), then watches the content, layouts/, fonts/ and
+    pamphleteer.toml: a save rebuilds what it changed, the most visible outputs first,
+    and the page refreshes by itself. Errors show in a banner over the last good
+    proofs. Stop with Ctrl-C.
+    """
+    import threading
+
+    from pamphleteer import serve
+
+    def make_job() -> Job:
+        return _job(project, targets, content_dir, out_dir, variants,
+                    jobs=os.cpu_count() or 1)
+
+    job = make_job()
+    live = serve.Live(job, dpi)
+    try:
+        server = serve.make_server(live, host, port)
+    except OSError as e:
+        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror}; "
+                         "choose another --port (0 picks a free one)") from e
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    click.echo(f"serving {job.project.relative(job.out_dir)}/ proofs on "
+               f"http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        serve.run(live, make_job)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)  # Ctrl-C is how serve is meant to end: exit 0
+    finally:
+        server.shutdown()
 
 
 @cli.command("check")
@@ -285,10 +377,12 @@ class _Progress:
         status = (f"failed: {output.error}" if output.error else "unchanged" if output.skipped
                   else f"{output.pages:>2} p  {output.bytes / 1024:>6.0f} KiB  "
                        f"{output.seconds:5.2f} s")
-        line = f"[{index}/{total}] {output.target.file:<40} {status}"
+        self.show(f"[{index}/{total}] {output.target.file:<40} {status}", index, total,
+                  output.target.file)
+
+    def show(self, line: str, index: int, total: int, description: str) -> None:
         if self.bar:
-            self.bar.update(self.task, total=total, completed=index,
-                            description=output.target.file)
+            self.bar.update(self.task, total=total, completed=index, description=description)
             self.bar.console.print(line, markup=False, highlight=False)
         else:
             click.echo(line, err=True)

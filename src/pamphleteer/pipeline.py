@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pamphleteer.config import Project
-from pamphleteer.errors import ContentError, PamphleteerError, RenderError, UsageError
+from pamphleteer.errors import (
+    BuildFailed,
+    ContentError,
+    PamphleteerError,
+    RenderError,
+    UsageError,
+)
 from pamphleteer.layouts import Imposition, Layout, Size, load_layouts
 from pamphleteer.outputs import (
     DEFAULT_EPOCH,
@@ -108,6 +114,7 @@ class Job:
     source_date_epoch: int = DEFAULT_EPOCH
     timeout: int = 300  # seconds one output may take before it is failed
     pdfx: str = "x4"  # the PDF/X standard of press files: a key of pdf.pdfx.STANDARDS
+    first: tuple[str, ...] = ()  # layouts rebuilt before the others, in this order
 
 
 @dataclass
@@ -385,6 +392,10 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
         manifest = Manifest.load(job.out_dir, project.relative(content.folder),
                                  job.source_date_epoch)
         todo = [t for t in targets if job.force or not manifest.fresh(t.file, keys[t.file])]
+        # The layouts asked for first, then the rest; press files before desk files: by
+        # the time a desk file starts, the press copy of the same target has usually
+        # stored the fits both share.
+        todo.sort(key=lambda t: (_rank(job.first, t.layout.name), t.variant.name != "press"))
         if todo:
             from pamphleteer.glyphs import check_coverage
 
@@ -419,6 +430,18 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
             write_state(job.out_dir, {"stamp": stamp(*_watched(job, targets, deps)),
                                       "deps": deps})
     return outputs
+
+
+def _rank(first: tuple[str, ...], layout: str) -> int:
+    return first.index(layout) if layout in first else len(first)
+
+
+def failure(outputs: list[Output]) -> BuildFailed | None:
+    """The error a build with failed outputs ends with: all their messages, one line."""
+    failed = sorted((o for o in outputs if o.error), key=lambda o: o.target.file)
+    if not failed:  # (sorted: the same failures give the same line, however they ran)
+        return None
+    return BuildFailed(f"{len(failed)} output(s) failed: " + "; ".join(o.error for o in failed))
 
 
 def _imposed(targets: list[Target]) -> list[Target]:
@@ -556,10 +579,7 @@ def _run(job: Job, content: Content, targets: list[Target]) -> Iterator[Output]:
 
     orphans = []
     with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(job, content)) as pool:
-        # Press files first, then desk: by the time a desk file starts, the press copy
-        # of the same target has usually stored the fits both share.
-        ordered = sorted(targets, key=lambda t: t.variant.name != "press")
-        futures = {pool.submit(_build_one, t): t for t in ordered}
+        futures = {pool.submit(_build_one, t): t for t in targets}
         for future in as_completed(futures):
             try:
                 yield future.result()

@@ -1,0 +1,289 @@
+"""``pamphleteer serve``: the kit as live page proofs in a browser, rebuilt on every save.
+
+The build runs in the main thread (its per-output timeout is a SIGALRM), in-process with
+a warm renderer, through the same incremental cache as ``build``; the web server runs in
+a thread beside it. Each output that finishes is proofed at once and bumps the revision
+the page polls, so the first rebuilt page shows before the rest are done. The server
+answers only for its own static files, the proofs folder and the JSON API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import queue
+import re
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pamphleteer.check import Finding
+from pamphleteer.errors import PamphleteerError
+from pamphleteer.outputs import MANIFEST
+from pamphleteer.pipeline import Job, Output, build, failure, plan
+from pamphleteer.proofs import PROOFS, Page, render_proofs
+
+STATIC = Path(__file__).parent / "static"
+#: The kit's layouts from the largest type to the smallest: after a save, the outputs
+#: where the change shows most are rebuilt (and refreshed) first. Others come last.
+MOST_VISIBLE_FIRST = ("placard", "poster", "flyer", "leaflet", "booklet")
+_PAGE_IN_ERROR = re.compile(r": page (\d+):")
+_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".js": "text/javascript; charset=utf-8", ".png": "image/png",
+          ".svg": "image/svg+xml"}
+
+
+class Live:
+    """What the page shows: every output's proofs and findings, the build's error, and a
+    revision that grows with every change, so a poll can tell that something moved."""
+
+    def __init__(self, job: Job, dpi: float):
+        self.job = job
+        self.dpi = dpi
+        self.lock = threading.Lock()
+        self.revision = 0
+        self.error: str | None = None
+        self.building = False
+        self.entries: dict[str, dict] = {}  # by file
+        self.order: list[str] = []  # files in the order of the kit: layout, size, variant
+        self.recorded: dict[str, list[dict]] = {}  # findings in the manifest, by file
+
+    @property
+    def proofs_dir(self) -> Path:
+        return self.job.out_dir / PROOFS
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {"revision": self.revision, "error": self.error, "building": self.building,
+                    "outputs": [self.entries[f] for f in self.order if f in self.entries]}
+
+    def fail(self, message: str) -> None:
+        """Show ``message`` in the page's banner; the last good proofs stay."""
+        self._set(error=message)
+
+    def _set(self, **changes) -> None:
+        with self.lock:
+            if any(getattr(self, k) != v for k, v in changes.items() if k != "building"):
+                self.revision += 1
+            for key, value in changes.items():
+                setattr(self, key, value)
+
+    def _entry(self, output: Output, pages: list[Page] | None) -> dict:
+        """An output as the page needs it; without ``pages``, its last good proofs."""
+        from pamphleteer.typeset import geometry
+
+        t = output.target
+        old = self.entries.get(t.file, {})
+        if output.error:
+            page = _PAGE_IN_ERROR.search(output.error)
+            findings = [Finding("error", "build", t.file, int(page[1]) if page else None,
+                                output.error).as_dict()]
+        elif output.skipped:  # its preflight findings are as the manifest recorded them
+            findings = self.recorded.get(t.file, [])
+        else:
+            findings = [f.as_dict() for f in output.findings]
+        shown = old.get("pages", []) if pages is None else [
+            {**dataclasses.asdict(p), "png": f"/{PROOFS}/{p.png}?v={p.digest[:16]}"}
+            for p in pages]
+        return {
+            "file": t.file, "layout": t.layout.name, "size": t.size.name,
+            "variant": "imposed" if t.imposition else t.variant.name,
+            # An imposed file's trim is its sheet, which only its pages know.
+            "trim_mm": list(shown[0]["trim_mm"][2:]) if shown
+            else [t.size.width_mm, t.size.height_mm],
+            "safe_mm": None if t.imposition else geometry(t, self.job.project)["safe"],
+            "pages": shown,
+            "findings": findings,
+        }
+
+    def on_output(self, output: Output, index: int, total: int) -> None:
+        """Proof an output as soon as it is built (or found unchanged) and publish it."""
+        pages = None
+        if output.error is None:
+            try:
+                pages = render_proofs(self.job.out_dir / output.target.file, self.proofs_dir,
+                                      self.dpi)
+            except PamphleteerError as e:
+                output.error = e.format_message()
+        entry = self._entry(output, pages)
+        with self.lock:
+            if self.entries.get(output.target.file) != entry:
+                self.entries[output.target.file] = entry
+                self.revision += 1
+
+    def rebuild(self, job: Job) -> None:
+        """Build what changed, most visible first; a failure becomes the page's banner."""
+        self.job = job
+        self._set(building=True)
+        try:
+            targets = plan(job.project, job.targets, job.variants)
+            # Imposed files last: they close their size's row, after the files they show.
+            order = [t.file for t in targets + [i for t in targets for i in t.impositions()]]
+            with self.lock:
+                self.order = order
+            self.recorded = recorded_findings(job.out_dir)
+            failed = failure(build(job, self.on_output))
+            self._set(error=failed.format_message() if failed else None, building=False)
+        except PamphleteerError as e:
+            self._set(error=e.format_message(), building=False)
+
+
+def recorded_findings(out_dir: Path) -> dict[str, list[dict]]:
+    """The preflight findings the manifest holds for each output (none if unreadable)."""
+    try:
+        outputs = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))["outputs"]
+        return {entry["file"]: entry.get("findings", []) for entry in outputs}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+# --- the web server -------------------------------------------------------------------
+
+
+def contained(root: Path, relative: str) -> Path | None:
+    """``root/relative`` if it is a file inside ``root`` (symlinks resolved), else None.
+
+    ``relative`` is still URL-encoded: it is decoded once here, and anything that could
+    step outside (``..``, an absolute path, a NUL, a backslash) is refused outright,
+    before the resolved path is checked for containment as well.
+    """
+    relative = unquote(relative)
+    parts = relative.split("/")
+    if ("\0" in relative or "\\" in relative or relative.startswith("/")
+            or any(p in ("", ".", "..") for p in parts)):
+        return None
+    root = root.resolve()
+    try:
+        path = (root / relative).resolve()
+    except (OSError, RuntimeError):
+        return None
+    return path if path.is_relative_to(root) and path.is_file() else None
+
+
+def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
+    """A threaded server for ``live``; ``port`` 0 picks a free one."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version, sys_version = "pamphleteer", ""
+        timeout = 30  # seconds: a client that connects and says nothing is let go
+
+        def do_GET(self):  # noqa: N802 (the name http.server calls)
+            url = urlsplit(self.path)
+            if url.path == "/api/outputs":
+                return self._send(json.dumps(live.snapshot()).encode(),
+                                  "application/json", "no-store")
+            if url.path == "/":
+                file = STATIC / "index.html"
+            elif url.path.startswith("/static/"):
+                file = contained(STATIC, url.path.removeprefix("/static/"))
+            elif url.path.startswith(f"/{PROOFS}/"):
+                file = contained(live.proofs_dir, url.path.removeprefix(f"/{PROOFS}/"))
+            else:
+                file = None
+            if file is None or file.suffix not in _TYPES:
+                return self.send_error(HTTPStatus.NOT_FOUND)
+            try:
+                data = file.read_bytes()
+            except OSError:
+                return self.send_error(HTTPStatus.NOT_FOUND)
+            # A proof's URL carries its digest, so the browser may keep it for good.
+            cache = "max-age=31536000, immutable" if "v=" in url.query else "no-cache"
+            self._send(data, _TYPES[file.suffix], cache)
+
+        def _send(self, data: bytes, kind: str, cache: str) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", cache)
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format, *args):  # one line per request would drown the URL
+            pass
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):
+            pass  # a client that hung up or sent garbage: its thread ends, the server stays
+
+    return Server((host, port), Handler)
+
+
+# --- watching -------------------------------------------------------------------------
+
+
+def watched(job: Job) -> list[Path]:
+    """What a build reads: the content, the layouts, the fonts and ``pamphleteer.toml``."""
+    p = job.project
+    return [job.content_dir, p.layouts_dir, p.fonts_dir, p.root / "pamphleteer.toml"]
+
+
+def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue,
+           stop: threading.Event) -> None:
+    """Put the paths each save changed into ``saves`` until ``stop``.
+
+    Runs in its own thread, started before the first build, so a save made while a build
+    runs is never missed. A short debounce: an editor's save is a burst of events within
+    a few milliseconds, and every millisecond waited here is one the page refreshes later.
+    When ``pamphleteer.toml`` changes the watch starts over, on the folders it now names
+    (an editor may also have replaced the file, leaving the old watch on nothing).
+    """
+    from watchfiles import DefaultFilter, watch
+
+    while not stop.is_set():
+        config = str(job.project.root / "pamphleteer.toml")
+        # Never the output folder, should it lie inside a watched one: each build would
+        # set off the next.
+        ignore = DefaultFilter(ignore_paths=[job.out_dir])
+        for found in watch(*[p for p in watched(job) if p.exists()], watch_filter=ignore,
+                           debounce=40, step=10, stop_event=stop):
+            paths = {path for _, path in found}
+            saves.put(paths)
+            if config in paths:
+                break
+        with contextlib.suppress(PamphleteerError):
+            job = make_job()
+
+
+def warm_up(job: Job) -> None:
+    """Pay this process's renderer start-up now rather than on the first save (the first
+    build ran in worker processes): imports, fonts, WeasyPrint's own stylesheets."""
+    from pamphleteer.render import Renderer
+
+    Renderer(job.project.fonts_dir, (job.project.root,)).layout(
+        "<p>warm</p>", job.project.root, "warm-up")
+
+
+def run(live: Live, make_job: Callable[[], Job], stop: threading.Event | None = None) -> None:
+    """Build, then rebuild after every save until ``stop`` is set (or Ctrl-C).
+
+    ``make_job`` reads the project again each time, so an edit to ``pamphleteer.toml``
+    counts too. Saves made during a build are taken together by the next one.
+    """
+    stop = stop or threading.Event()
+    job = make_job()
+    saves: queue.Queue = queue.Queue()
+    threading.Thread(target=_watch, args=(job, make_job, saves, stop), daemon=True).start()
+    try:
+        live.rebuild(job)  # the first build may use every core; rebuilds stay in-process
+        warm_up(job)
+        while not stop.is_set():
+            try:
+                saves.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            while not saves.empty():
+                saves.get_nowait()
+            try:
+                job = make_job()
+                live.rebuild(dataclasses.replace(job, jobs=1, first=MOST_VISIBLE_FIRST))
+            except PamphleteerError as e:
+                live.fail(e.format_message())
+    finally:
+        stop.set()

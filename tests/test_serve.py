@@ -1,0 +1,183 @@
+"""``pamphleteer serve``: the JSON API, errors on the page, and serving only its own files.
+
+One server for the module, over a copy of the project; requests go over real sockets.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pikepdf
+import pytest
+
+from helpers import SERVE_FILES, assert_clean_failure, edit_file, run, serving
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    with serving(tmp_path_factory.mktemp("serve")) as served:
+        yield served
+
+
+def raw(served, request: bytes) -> bytes:
+    """Send ``request`` as it is (no client library to tidy it up); return the reply."""
+    url = urlsplit(served.url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)  # then hang up, as a client may at any point
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return reply
+
+
+def status(served, path: str) -> int:
+    reply = raw(served, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    return int(reply.split(b" ", 2)[1])
+
+
+def get(served, path: str) -> http.client.HTTPResponse:
+    url = urlsplit(served.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.request("GET", path)
+    return connection.getresponse()
+
+
+def test_api_lists_every_output_with_its_pages(served):
+    data = served.api()
+    assert data["error"] is None
+    assert isinstance(data["revision"], int) and data["revision"] > 0
+    assert sorted(o["file"] for o in data["outputs"]) == sorted(SERVE_FILES)
+    out = served.project / "dist"
+    for output in data["outputs"]:
+        assert output["findings"] == []
+        assert {"layout", "size", "variant"} <= output.keys()
+        with pikepdf.open(out / output["file"]) as pdf:
+            assert len(output["pages"]) == len(pdf.pages), output["file"]
+        for page in output["pages"]:
+            assert "?v=" in page["png"], "a proof's URL must change when the proof does"
+            response = get(served, page["png"])
+            assert response.status == 200
+            assert response.getheader("Content-Type") == "image/png"
+            assert response.read().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_page_and_assets_are_served(served):
+    for path, kind in (("/", "text/html"), ("/static/app.js", "text/javascript"),
+                       ("/static/app.css", "text/css")):
+        response = get(served, path)
+        assert response.status == 200, path
+        assert response.getheader("Content-Type").startswith(kind)
+        assert response.read()
+
+
+@pytest.fixture(scope="module")
+def outside(served) -> Path:
+    """A PNG outside the proofs folder, and a symlink to it inside."""
+    secret = served.project / "secret.png"
+    secret.write_bytes(b"\x89PNG\r\n\x1a\nsecret")
+    proofs = served.project / "dist" / "proofs"
+    (proofs / "leak.png").symlink_to(secret)
+    (proofs / "leak-dir").symlink_to(served.project)
+    return secret
+
+
+@pytest.mark.parametrize("path", [
+    "/proofs/../secret.png",
+    "/proofs/%2e%2e/secret.png",
+    "/proofs/%2E%2E/%2e%2e/project/secret.png",
+    "/proofs/..%2fsecret.png",
+    "/proofs/%2e%2e%2fsecret.png",
+    "/static/../../../../etc/passwd",
+    "/static/%2e%2e/__init__.py",
+    "/proofs//etc/passwd",
+    "/proofs/%2fetc%2fpasswd",
+    "/proofs/leak.png",
+    "/proofs/leak-dir/secret.png",
+    "/proofs/%00.png",
+    "/proofs/..\\secret.png",
+    "/secret.png",
+    "/../secret.png",
+    "/dist/manifest.json",
+    "/proofs/placard-a3-landscape-press/proofs.json",
+    "/api/outputs/../../secret.png",
+])
+def test_only_its_own_files_are_served(served, outside, path):
+    assert status(served, path) == 404
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"\x00\xff\xfe garbage\r\n\r\n",
+    b"GET\r\n\r\n",
+    b"GET / HTTP/9.9\r\n\r\n",
+    b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",
+    b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n",
+    b"POST /api/outputs HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+    b"GET / HTTP/1.1\r\nHost: x",  # and hang up halfway
+    ], ids=["binary", "no-path", "bad-version", "long-line", "many-headers", "post", "cut-off"])
+def test_a_malformed_request_does_not_kill_the_server(served, request_bytes):
+    raw(served, request_bytes)  # whatever it answers (400, 501, or an HTTP/0.9 page)
+    assert get(served, "/api/outputs").status == 200
+
+
+@pytest.mark.parametrize("file, breakage, per_output", [
+    ("main.html.j2", "{% if %}\n", False),  # fails the whole build, before any output
+    ("style.css", "\n.slogan { colr: red }\n", True),  # fails each placard output
+], ids=["template", "stylesheet"])
+def test_a_broken_layout_shows_the_cli_error_and_recovers(served, file, breakage, per_output):
+    path = served.project / "layouts" / "placard" / file
+    good = path.read_text(encoding="utf-8")
+    before = {o["file"]: o["pages"] for o in served.idle()["outputs"]}
+    path.write_text(good + breakage, encoding="utf-8")
+    try:
+        data = served.wait(lambda d: d["error"] and not d["building"], "the error")
+        cli = run("build", "placard-a3-landscape", "poster-a3", "flyer-a6", "--project",
+                  served.project)
+        assert cli.exit_code == 1
+        assert f"error: {data['error']}" in cli.output.splitlines()
+        assert file in data["error"]
+        for output in data["outputs"]:
+            assert output["pages"] == before[output["file"]], "the last good proofs stay"
+            findings = output["findings"]
+            if per_output and output["layout"] == "placard":
+                assert findings and all(f["severity"] == "error" and file in f["message"]
+                                        and f["file"] == output["file"] for f in findings)
+            else:
+                assert findings == []
+    finally:
+        path.write_text(good, encoding="utf-8")
+    data = served.wait(lambda d: d["error"] is None and not d["building"], "recovery")
+    assert all(o["findings"] == [] for o in data["outputs"])
+
+
+def test_a_slogan_edit_refreshes_only_what_shows_it(served):
+    before = served.idle()
+    slogans = served.project / "content" / "aleppo" / "slogans.md"
+    edit_file(slogans, "Freedom of movement for refugees!", "Open the borders!")
+
+    def pages(data, file):
+        return next(o["pages"] for o in data["outputs"] if o["file"] == file)
+
+    placard = "placard-a3-landscape-press.pdf"
+    after = served.wait(lambda d: pages(d, placard) != pages(before, placard),
+                        "the placard's new proof", timeout=60)
+    assert after["revision"] > before["revision"]
+    old, new = pages(before, placard), pages(after, placard)
+    assert [p["png"] for p in old[:-1]] == [p["png"] for p in new[:-1]], (
+        "only the last slogan's page may change")
+    assert old[-1]["png"] != new[-1]["png"]
+    done = served.idle()
+    # The flyer shows three slogans, not the last: it is not rebuilt.
+    assert pages(done, "flyer-a6-press.pdf") == pages(before, "flyer-a6-press.pdf")
+
+
+def test_a_port_in_use_is_one_clear_error(project_dir):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run("serve", "--project", project_dir, "--port", taken.getsockname()[1])
+    line = assert_clean_failure(result, 2)
+    assert "--port" in line
