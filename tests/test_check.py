@@ -202,6 +202,26 @@ def test_overflow_text_past_the_trim(copy_of):
     assert "past the trim" in f["message"]
 
 
+def test_overflow_long_slogan_with_copyfit_off(tmp_path):
+    """A layout that sets its slogan at a fixed size, with no [fit]: a long slogan runs
+    off the placard, and the build says so instead of printing it cut."""
+    project = copy_project(tmp_path / "proj")
+    placard = project / "layouts" / "placard"
+    toml = placard / "layout.toml"
+    toml.write_text(toml.read_text().split("[fit.slogan]")[0])
+    template = placard / "main.html.j2"
+    template.write_text(template.read_text().replace(' data-fit="slogan"', ""))
+    css = placard / "style.css"
+    css.write_text(css.read_text() + "\n.slogan { font-size: 200pt; white-space: nowrap; }\n")
+    content = write_content(tmp_path / "c", slogans=["Freedom of movement for refugees"])
+    result = run("build", "--project", project, "--content", content, "--out",
+                 tmp_path / "out", "placard-a3-landscape", "--variant", "desk")
+    assert result.exit_code == 1
+    assert "placard-a3-landscape-desk.pdf: overflow: page 1: text 'FREEDOM OF MOVEMENT" \
+        in result.output
+    assert "past the trim" in result.output
+
+
 def test_overflow_extra_page(copy_of):
     path = copy_of("poster-a3-desk.pdf")
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:

@@ -161,7 +161,7 @@ def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str,
         for t in targets:
             if t.id not in lo:
                 raise RenderError(
-                    f"{where}: {t.label!r} does not fit its box even at the minimum "
+                    f"{where}: overflow: {t.label!r} does not fit its box even at the minimum "
                     f"{t.spec.min_pt:g} pt; shorten the text, or lower min_pt in the "
                     f"layout's [fit.{t.spec.name}]"
                 )

@@ -197,10 +197,15 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 
     inset = (page["bleed"] + page["safe"]) * MM_TO_PX
     for number, text, distance in render.text_outside(document, inset):
+        from_trim = distance / MM_TO_PX - page["bleed"]
+        if from_trim < 0:
+            raise RenderError(
+                f"{target.file}: overflow: page {number}: text {text!r} runs "
+                f"{-from_trim:.1f} mm past the trim and would be cut off; shorten it, or "
+                "let copyfit size it (the layout's [fit])")
         raise RenderError(
-            f"{target.file}: page {number}: text {text!r} comes within "
-            f"{distance / MM_TO_PX - page['bleed']:.1f} mm of the trim "
-            f"(safe zone {page['safe']:g} mm); "
+            f"{target.file}: safe-zone: page {number}: text {text!r} comes within "
+            f"{from_trim:.1f} mm of the trim (safe zone {page['safe']:g} mm); "
             "the layout's margins are too small for this size"
         )
     for number, ch, text, family in render.fallbacks(document, family_coverage(project.fonts_dir)):
@@ -212,7 +217,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
         )
     if target.layout.page_rule == "per-slogan" and len(document.pages) != len(content.slogans):
         raise RenderError(
-            f"{target.file}: {len(document.pages)} pages for {len(content.slogans)} slogans; "
+            f"{target.file}: overflow: {len(document.pages)} pages for "
+            f"{len(content.slogans)} slogans; "
             "a slogan spilled onto a second page: lower max_pt in the layout's [fit]"
         )
 

@@ -152,8 +152,9 @@ class Typesetter:
                 continue
             if box.height > area.height + 1 or box.text_width > area.width + 1:
                 raise RenderError(
-                    f"{self.what}: #{ident} overflows its box ({box.height:.0f} px tall in "
-                    f"{area.height:.0f} px); give it a box of fixed size in the layout's CSS"
+                    f"{self.what}: overflow: #{ident} overflows its box ({box.height:.0f} px "
+                    f"tall in {area.height:.0f} px); give it a box of fixed size in the "
+                    "layout's CSS"
                 )
 
     def measure(self, probes) -> dict[str, tuple[float, int, float]]:
@@ -195,7 +196,7 @@ class Typesetter:
         best = at(spec.min_pt)
         if len(best[1].pages) > wanted:
             raise RenderError(
-                f"{self.what}: the article needs {len(best[1].pages)} pages even at the "
+                f"{self.what}: overflow: the article needs {len(best[1].pages)} pages even at the "
                 f"smallest body size {spec.min_pt:g} pt, and this layout has {wanted}; "
                 "shorten the article or use the booklet"
             )
