@@ -180,6 +180,24 @@ def test_desk_outer_strip_is_blank(kit, exp):
                 f"page {number}: something printed within {strip_mm} mm of the {name} edge")
 
 
+BOOKLETS = [o for o in ALL if o.page_rule == "multiple-of-4"]
+
+
+@pytest.mark.parametrize("exp", BOOKLETS, ids=ids(BOOKLETS))
+def test_booklet_has_no_blank_page(kit, exp):
+    """The pages a multiple of 4 leaves spare carry slogans: no page of a booklet is blank
+    within its trim (marks outside it do not count)."""
+    with pikepdf.open(kit.pdf(exp.file)) as pdf:
+        boxes = [(boxes_mm(page)["/MediaBox"], boxes_mm(page)["/TrimBox"]) for page in pdf.pages]
+    images = render_pages(kit.pdf(exp.file), dpi=20)
+    for number, (image, (media, trim)) in enumerate(zip(images, boxes, strict=True), 1):
+        media_pt, trim_pt = ([v * PT_PER_MM for v in box] for box in (media, trim))
+        left, top = _px(image, media_pt, trim_pt[0], trim_pt[3])
+        right, bottom = _px(image, media_pt, trim_pt[2], trim_pt[1])
+        assert _darkest(image, (left + 1, top + 1, right - 1, bottom - 1)) < WHITE, (
+            f"page {number} of {len(images)} is blank")
+
+
 # --- text -----------------------------------------------------------------------------------
 
 

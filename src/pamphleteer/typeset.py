@@ -2,7 +2,7 @@
 
 ``Typesetter.typeset()`` renders the layout's template, fits every ``data-fit`` text
 (see ``copyfit``), sizes the body text where the layout asks for it, and drops the
-booklet's spare blank pages. WeasyPrint is reached only through ``render``.
+booklet's spare pages it does not need. WeasyPrint is reached only through ``render``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pamphleteer.config import Project
     from pamphleteer.pipeline import Target
 
-PAD_PAGES = 3  # spare blank pages a booklet template offers, to reach a multiple of 4
+PAD_PAGES = 3  # spare pages a booklet template offers, to reach a multiple of 4
 
 
 def geometry(target: Target, project: Project) -> dict[str, float]:
@@ -179,32 +179,41 @@ class Typesetter:
                 for p in probes}
 
     def body_fit(self, fit_css: str) -> tuple[str, object]:
-        """The largest body size in the layout's range whose text fills ``pages`` pages.
+        """The largest body size in the layout's range whose text fills its pages.
 
-        Returns the CSS that sets it (fits included) and the laid-out document.
+        A layout of ``pages`` pages (the leaflet) must hold the text in exactly that
+        many. A booklet (``multiple-of-4``) may have as many sheets as the text needs at
+        the smallest size: the multiple of 4 it takes there is the page budget, and the
+        text grows until just before it would need another sheet, so the pages are
+        filled with the article rather than left spare. Pad pages do not count. Returns
+        the CSS that sets the size (fits included) and the laid-out document.
         """
         spec = self.target.layout.body_fit
-        wanted = self.target.layout.pages
+        booklet = self.target.layout.page_rule == "multiple-of-4"
 
         def at(size: float):
             css = f"{fit_css}\n:root {{ --body-size: {size:.2f}pt; }}"
-            return css, self.layout(css)[1]
+            doc = self.layout(css)[1]
+            return css, doc, len(doc.pages) - len(pad_pages(doc))
 
-        css, doc = at(spec.max_pt)
-        if len(doc.pages) <= wanted:
+        smallest = at(spec.min_pt) if booklet else None
+        wanted = -(-smallest[2] // 4) * 4 if booklet else self.target.layout.pages
+        css, doc, pages = at(spec.max_pt)
+        if pages <= wanted:
             return css, doc
-        best = at(spec.min_pt)
-        if len(best[1].pages) > wanted:
+        smallest = smallest or at(spec.min_pt)
+        if smallest[2] > wanted:
             raise RenderError(
-                f"{self.what}: overflow: the article needs {len(best[1].pages)} pages even at the "
+                f"{self.what}: overflow: the article needs {smallest[2]} pages even at the "
                 f"smallest body size {spec.min_pt:g} pt, and this layout has {wanted}; "
                 "shorten the article or use the booklet"
             )
+        best = smallest[:2]
         low, high = spec.min_pt, spec.max_pt
         while high - low > 0.1:
             mid = round((low + high) / 2, 2)
-            css, doc = at(mid)
-            if len(doc.pages) <= wanted:
+            css, doc, pages = at(mid)
+            if pages <= wanted:
                 low, best = mid, (css, doc)
             else:
                 high = mid
@@ -226,13 +235,18 @@ class Typesetter:
         return self.html(css, pads), document
 
     def paginate(self, document) -> tuple[object, int]:
-        """Drop the booklet's spare blank pages that a multiple of 4 does not need."""
+        """Drop the booklet's spare pages that a multiple of 4 does not need."""
         if self.target.layout.page_rule != "multiple-of-4":
             return document, 0
-        from pamphleteer import render
-
-        anchors = render.page_anchors(document)
-        pads = [i for i, ids in enumerate(anchors) if any(a.startswith("pad-") for a in ids)]
-        needed = (-(len(anchors) - len(pads))) % 4
+        pads = pad_pages(document)
+        needed = (-(len(document.pages) - len(pads))) % 4
         drop = set(pads[needed:])
         return document.copy([p for i, p in enumerate(document.pages) if i not in drop]), needed
+
+
+def pad_pages(document) -> list[int]:
+    """The indexes of the booklet's spare pages: those holding an element ``pad-N``."""
+    from pamphleteer import render
+
+    return [i for i, ids in enumerate(render.page_anchors(document))
+            if any(a.startswith("pad-") for a in ids)]
