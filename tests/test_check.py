@@ -261,12 +261,17 @@ def test_text_size_rich_black_small_press_text(copy_of):
     assert "must be pure K" in f["message"] and "DeviceCMYK 0.6 0.5 0.4 1" in f["message"]
 
 
-def test_image_ppi_small_image_stretched_across_a_column(tmp_path):
-    content = write_content(tmp_path / "c", body="Text.\n\n![A crowd](crowd.png)\n\nMore.\n",
+def build_leaflet_with_photo(tmp_path: Path, alt: str, size: tuple[int, int], variant: str):
+    """Build the A4 leaflet of an article with one photo, ``size`` pixels, in its column."""
+    content = write_content(tmp_path / "c", body=f"Text.\n\n![{alt}](crowd.png)\n\nMore.\n",
                             slogans=["One", "Two", "Three"])
-    Image.new("RGB", (60, 40), (120, 60, 60)).save(content / "crowd.png")
-    result = run("build", "--content", content, "--out", tmp_path / "out", "leaflet-a4",
-                 "--variant", "desk")
+    Image.new("RGB", size, (120, 60, 60)).save(content / "crowd.png")
+    return run("build", "--content", content, "--out", tmp_path / "out", "leaflet-a4",
+               "--variant", variant)
+
+
+def test_image_ppi_small_image_stretched_across_a_column(tmp_path):
+    result = build_leaflet_with_photo(tmp_path, "A crowd", (60, 40), "desk")
     assert result.exit_code == 1
     assert "leaflet-a4-desk.pdf: image-ppi: page 1: an image of 60×40 px prints at" \
         in result.output
@@ -337,11 +342,7 @@ def test_accessibility_untagged_screen_file(copy_of):
 
 
 def test_accessibility_image_without_alt_text(tmp_path):
-    content = write_content(tmp_path / "c", body="Text.\n\n![](crowd.png)\n\nMore.\n",
-                            slogans=["One", "Two", "Three"])
-    Image.new("RGB", (1200, 800), (120, 60, 60)).save(content / "crowd.png")
-    result = run("build", "--content", content, "--out", tmp_path / "out", "leaflet-a4",
-                 "--variant", "screen")
+    result = build_leaflet_with_photo(tmp_path, "", (1200, 800), "screen")
     assert result.exit_code == 1
     assert "leaflet-a4-screen.pdf: accessibility: an image has no alt text" in result.output
 
