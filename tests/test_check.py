@@ -361,12 +361,40 @@ def test_missing_path_is_a_usage_error(tmp_path):
     assert "no such file or folder" in message
 
 
-def test_not_a_pdf(tmp_path):
-    path = tmp_path / "broken.pdf"
+def _no_pages(path: Path) -> None:
+    pikepdf.new().save(path)
+
+
+def _password(path: Path) -> None:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.save(path, encryption=pikepdf.Encryption(owner="o", user="u"))
+
+
+def _bad_operands(path: Path) -> None:
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page()
+    page.obj.Contents = pdf.make_stream(b"q 1 0 0 cm 0 0 10 10 re f Q")  # cm takes six
+    pdf.save(path)
+
+
+def _truncated(path: Path) -> None:
     path.write_bytes(b"%PDF-1.7\nthis is not a PDF")
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (_no_pages, "page-count: the file has no pages"),
+    (_password, "boxes: the PDF is password-protected"),
+    (_bad_operands, "could not be checked, the file is malformed (ValueError"),
+    (_truncated, "boxes: not a readable PDF ("),
+])
+def test_unreadable_pdfs_are_findings_not_tracebacks(tmp_path, make, message):
+    path = tmp_path / "odd.pdf"
+    make(path)
     result = run("check", path)
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "not a readable PDF" in result.output
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert message in result.output
+    assert "<_io.BytesIO" not in result.output
 
 
 # --- rules on files made here, for what no layout of the kit draws --------------------

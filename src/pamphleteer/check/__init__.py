@@ -100,7 +100,8 @@ class Subject:
     def _pdfium(self):
         import pypdfium2
 
-        return pypdfium2.PdfDocument(self.data)
+        # PDFium refuses a document without pages; there is nothing in it to read anyway
+        return pypdfium2.PdfDocument(self.data) if len(self.pdf.pages) else []
 
     def _trim(self, index: int) -> tuple[float, float, float, float]:
         page = self.pdf.pages[index]
@@ -125,8 +126,11 @@ class Subject:
         return result
 
     def renderings(self, dpi: int) -> Iterator[tuple[tuple, object, object]]:
-        """Per page: the trim, an RGB image of the page, and mm -> pixel."""
+        """Per unrotated page: the trim, an RGB image of the page, and mm -> pixel. (A
+        press file's pages are never rotated; a rotated one would need another mapping.)"""
         for index, page in enumerate(self._pdfium):
+            if page.get_rotation():
+                continue
             image = page.render(scale=dpi / 72).to_pil().convert("RGB")
             media = box_mm(self.pdf.pages[index], "/MediaBox")
             px_per_mm = dpi / 25.4
@@ -150,18 +154,33 @@ class Subject:
 
     def close(self) -> None:
         self.pdf.close()
-        if "_pdfium" in self.__dict__:
+        if self.__dict__.get("_pdfium"):
             self._pdfium.close()
 
 
 def run(data: bytes, name: str, expected: Expected, fonts: frozenset[str] | None = None,
         only: tuple[str, ...] = CHECKS) -> list[Finding]:
-    """Every finding of the rules ``only`` on the PDF ``data``."""
+    """Every finding of the rules ``only`` on the PDF ``data``.
+
+    A file the rules cannot read (malformed content, a broken stream) is itself a
+    finding of the rule that tripped on it; the other rules still run.
+    """
+    import pypdfium2
+
     subject = Subject(data, name, expected, fonts)
+    unreadable = set()  # what tripped one rule would trip every rule that reads the same
     try:
         for check_id in only:
             subject.check = check_id
-            RULES[check_id](subject)
+            try:
+                RULES[check_id](subject)
+            except (pikepdf.PdfError, pypdfium2.PdfiumError, ArithmeticError, IndexError,
+                    KeyError, TypeError, ValueError) as e:
+                reason = f"{type(e).__name__}: {e}"
+                if reason not in unreadable:
+                    unreadable.add(reason)
+                    subject.error(None, f"could not be checked, the file is malformed "
+                                  f"({reason}); rebuild it")
     finally:
         subject.close()
     return subject.findings

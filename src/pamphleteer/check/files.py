@@ -89,7 +89,13 @@ def check_paths(paths: tuple[Path, ...], fonts: frozenset[str] | None, bleed_mm:
             expected = (expected_from_entry(entry, ink_limit) if entry
                         else infer_expected(path, data, bleed_mm, ink_limit))
             findings += run(data, str(path), expected, fonts)
-        except pikepdf.PdfError as e:
+        except pikepdf.PasswordError:
             findings.append(Finding("error", "boxes", str(path), None,
-                                    f"not a readable PDF ({e}); rebuild it"))
+                                    "the PDF is password-protected; printers need it open: "
+                                    "save it without a password"))
+        except pikepdf.PdfError as e:
+            # pikepdf names the stream it read from: say what is wrong, not where in memory
+            reason = str(e).split(">: ", 1)[-1]
+            findings.append(Finding("error", "boxes", str(path), None,
+                                    f"not a readable PDF ({reason}); rebuild it"))
     return findings

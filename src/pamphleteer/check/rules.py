@@ -97,7 +97,9 @@ def boxes(s) -> None:
 @rule("page-count")
 def page_count(s) -> None:
     exp, count = s.expected, len(s.pdf.pages)
-    if exp.page_rule == "multiple-of-4" and (count == 0 or count % 4):
+    if count == 0:
+        s.error(None, "the file has no pages; rebuild it")
+    elif exp.page_rule == "multiple-of-4" and count % 4:
         s.error(None, f"{count} pages: a saddle-stitched booklet needs a multiple of 4; "
                 "rebuild it with pamphleteer, which pads with blank pages")
     elif exp.pages and count < exp.pages:
