@@ -82,5 +82,5 @@ def test_body_grows_within_the_sheets_the_smallest_size_needs(tmp_path, repeat):
         assert (pages, round(fitted_pt, 2)) == (8, high)
     else:
         assert fitted_pt < high
-        body_range(project, size=fitted_pt + 0.15)
+        body_range(project, size=fitted_pt + 0.3)
         assert build(project, content, tmp_path / "larger")[0] > pages
