@@ -275,8 +275,7 @@ def press(project: Project):
     """The printing condition of the project's press files, for ``pdf.pdfx``."""
     from pamphleteer.pdf.pdfx import Press
 
-    return Press(project.output_profile, project.output_condition, project.output_registry,
-                 project.ink_limit_pct)
+    return Press(project.output_profile, project.output_condition, project.output_registry)
 
 
 def standalone_html(html: str, base: Path, fonts_dir: Path) -> str:

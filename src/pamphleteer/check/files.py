@@ -15,8 +15,8 @@ import pikepdf
 
 from pamphleteer.check import Expected, Finding, run
 from pamphleteer.errors import UsageError
+from pamphleteer.outputs import MANIFEST
 
-MANIFEST = "manifest.json"
 VARIANT_SUFFIXES = ("press", "desk", "screen")
 
 

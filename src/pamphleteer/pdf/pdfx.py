@@ -60,7 +60,6 @@ class Press:
     profile: Path
     condition: str
     registry: str
-    ink_limit_pct: float
 
 
 _NO_GHOSTSCRIPT = ("--pdfx x1a needs Ghostscript, which is not installed; "
