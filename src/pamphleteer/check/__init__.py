@@ -108,21 +108,24 @@ class Subject:
         return box_mm(page, "/TrimBox") or box_mm(page, "/MediaBox")
 
     @functools.cached_property
-    def char_boxes(self) -> list[tuple[tuple, list[tuple[str, tuple]]]]:
-        """Per page: the trim and every visible character's box, in mm."""
+    def char_boxes(self) -> list[tuple[tuple, str, list[tuple[int, tuple]]]]:
+        """Per page: the trim, the page's text, and the index and box (in mm) of every
+        visible character in that text."""
         result = []
         for index, page in enumerate(self._pdfium):
             textpage = page.get_textpage()
+            count = textpage.count_chars()
+            text = textpage.get_text_range()
+            if len(text) != count:  # characters beyond 16 bits: one call each, in order
+                text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
             chars = []
-            for i in range(textpage.count_chars()):
-                text = textpage.get_text_range(i, 1)
-                if not text.strip():
+            for i, ch in enumerate(text):
+                if ch.isspace():
                     continue
                 box = tuple(v / PT_PER_MM for v in textpage.get_charbox(i))
                 if box[2] > box[0] and box[3] > box[1]:
-                    word = textpage.get_text_range(max(i - 12, 0), 25).strip()
-                    chars.append((" ".join(word.split()), box))
-            result.append((self._trim(index), chars))
+                    chars.append((i, box))
+            result.append((self._trim(index), text, chars))
         return result
 
     def renderings(self, dpi: int) -> Iterator[tuple[tuple, object, object]]:

@@ -55,6 +55,11 @@ def box_mm(page: pikepdf.Page, key: str) -> tuple[float, float, float, float] | 
     return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
 
+def around(text: str, i: int) -> str:
+    """The words around character ``i``, to name the text a finding is about."""
+    return " ".join(text[max(i - 12, 0): i + 13].split())
+
+
 def _size(box) -> tuple[float, float]:
     return box[2] - box[0], box[3] - box[1]
 
@@ -112,26 +117,27 @@ def overflow(s) -> None:
     if exp.pages and exp.page_rule != "multiple-of-4" and count > exp.pages:
         s.error(None, f"{count} pages, expected {exp.pages}: the text ran onto an extra "
                 "page; shorten it, or let copyfit size it (the layout's [fit])")
-    for number, (trim, chars) in enumerate(s.char_boxes, 1):
-        for text, box in chars:
+    for number, (trim, text, chars) in enumerate(s.char_boxes, 1):
+        for i, box in chars:
             beyond = max(trim[0] - box[0], trim[1] - box[1], box[2] - trim[2],
                          box[3] - trim[3])
             if beyond > EDGE_TOLERANCE_MM:
-                s.error(number, f"text {text!r} runs {beyond:.1f} mm past the trim and will "
-                        "be cut off; shorten it, or let copyfit size it (the layout's [fit])")
+                s.error(number, f"text {around(text, i)!r} runs {beyond:.1f} mm past the "
+                        "trim and will be cut off; shorten it, or let copyfit size it (the "
+                        "layout's [fit])")
                 break
 
 
 @rule("safe-zone")
 def safe_zone(s) -> None:
     safe = s.expected.safe_mm
-    for number, (trim, chars) in enumerate(s.char_boxes, 1):
-        for text, box in chars:
+    for number, (trim, text, chars) in enumerate(s.char_boxes, 1):
+        for i, box in chars:
             distance = min(box[0] - trim[0], box[1] - trim[1], trim[2] - box[2],
                            trim[3] - box[3])
             if -EDGE_TOLERANCE_MM <= distance < safe - EDGE_TOLERANCE_MM:
-                s.error(number, f"text {text!r} is {max(distance, 0):.1f} mm from the trim, "
-                        f"inside the {safe:g} mm safe zone a guillotine may cut into; "
+                s.error(number, f"text {around(text, i)!r} is {max(distance, 0):.1f} mm from "
+                        f"the trim, inside the {safe:g} mm safe zone a guillotine may cut into; "
                         "widen the layout's margins")
                 break
 
