@@ -94,12 +94,18 @@ def stamp(signature: str, paths: list[Path]) -> str:
     return h.hexdigest()
 
 
-def read_state(out_dir: Path) -> dict:
+def read_json(path: Path) -> dict:
+    """A small JSON file the tool keeps for itself; missing or damaged reads as empty,
+    so the work it records is simply done again."""
     try:
-        state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
-        return state if isinstance(state, dict) else {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+def read_state(out_dir: Path) -> dict:
+    return read_json(out_dir / STATE)
 
 
 def write_state(out_dir: Path, state: dict) -> None:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pamphleteer.errors import RenderError
-from pamphleteer.outputs import sha256_file, write_atomic
+from pamphleteer.outputs import read_json, sha256_file, write_atomic
 
 DEFAULT_DPI = 72
 PROOFS = "proofs"
@@ -47,14 +47,6 @@ def _box_mm(box: tuple[float, ...], media_top: float) -> tuple[float, float, flo
             round((right - left) / PT_PER_MM, 2), round((top - bottom) / PT_PER_MM, 2))
 
 
-def _read_index(folder: Path) -> dict:
-    try:
-        index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
-        return index if isinstance(index, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
 def render_proofs(pdf: Path, proofs_dir: Path, dpi: float = DEFAULT_DPI) -> list[Page]:
     """Proofs of every page of ``pdf`` in ``proofs_dir/<stem>/``; return them in order.
 
@@ -66,7 +58,7 @@ def render_proofs(pdf: Path, proofs_dir: Path, dpi: float = DEFAULT_DPI) -> list
 
     folder = proofs_dir / pdf.stem
     sha = sha256_file(pdf)
-    old = _read_index(folder)
+    old = read_json(folder / INDEX)
     if old.get("pdf_sha256") == sha and old.get("dpi") == dpi:
         try:
             pages = [Page(**{**p, "media_mm": tuple(p["media_mm"]),
