@@ -8,7 +8,7 @@ to fix it, since they are all an organizer sees.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pikepdf
@@ -117,28 +117,30 @@ def overflow(s) -> None:
     if exp.pages and exp.page_rule != "multiple-of-4" and count > exp.pages:
         s.error(None, f"{count} pages, expected {exp.pages}: the text ran onto an extra "
                 "page; shorten it, or let copyfit size it (the layout's [fit])")
-    for number, (trim, text, chars) in enumerate(s.char_boxes, 1):
-        for i, box in chars:
-            beyond = max(trim[0] - box[0], trim[1] - box[1], box[2] - trim[2],
-                         box[3] - trim[3])
-            if beyond > EDGE_TOLERANCE_MM:
-                s.error(number, f"text {around(text, i)!r} runs {beyond:.1f} mm past the "
-                        "trim and will be cut off; shorten it, or let copyfit size it (the "
-                        "layout's [fit])")
-                break
+    for number, text, distance in _text_from_trim(s, lambda d: d < -EDGE_TOLERANCE_MM):
+        s.error(number, f"text {text!r} runs {-distance:.1f} mm past the trim and will be "
+                "cut off; shorten it, or let copyfit size it (the layout's [fit])")
 
 
 @rule("safe-zone")
 def safe_zone(s) -> None:
     safe = s.expected.safe_mm
+    for number, text, distance in _text_from_trim(
+            s, lambda d: -EDGE_TOLERANCE_MM <= d < safe - EDGE_TOLERANCE_MM):
+        s.error(number, f"text {text!r} is {max(distance, 0):.1f} mm from the trim, inside "
+                f"the {safe:g} mm safe zone a guillotine may cut into; widen the layout's "
+                "margins")
+
+
+def _text_from_trim(s, wrong) -> Iterator[tuple[int, str, float]]:
+    """Per page, the first character whose distance inside the trim (mm, negative
+    past it) is ``wrong``: (page, the words around it, the distance)."""
     for number, (trim, text, chars) in enumerate(s.char_boxes, 1):
         for i, box in chars:
             distance = min(box[0] - trim[0], box[1] - trim[1], trim[2] - box[2],
                            trim[3] - box[3])
-            if -EDGE_TOLERANCE_MM <= distance < safe - EDGE_TOLERANCE_MM:
-                s.error(number, f"text {around(text, i)!r} is {max(distance, 0):.1f} mm from "
-                        f"the trim, inside the {safe:g} mm safe zone a guillotine may cut into; "
-                        "widen the layout's margins")
+            if wrong(distance):
+                yield number, around(text, i), distance
                 break
 
 
