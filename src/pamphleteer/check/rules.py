@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pikepdf
 
+from pamphleteer.pdf import fonts as pdf_fonts
 from pamphleteer.pdf.colourspace import ink_total
 from pamphleteer.pdf.marks import PT_PER_MM
 from pamphleteer.pdf.pdfx import pdfx_version
@@ -149,25 +150,20 @@ def _text_from_trim(s, wrong) -> Iterator[tuple[int, str, float]]:
 
 @rule("fonts")
 def fonts(s) -> None:
-    seen = set()
-    for page in s.pdf.pages:
-        for font in page.obj.get("/Resources", {}).get("/Font", {}).values():
-            if font.objgen in seen:
-                continue
-            seen.add(font.objgen)
-            base = str(font.get("/BaseFont", "/?"))[1:]
-            descriptor = font.get("/DescendantFonts", [font])[0].get("/FontDescriptor")
-            if descriptor is None or not any(
-                    k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-                s.error(None, f"font {base} is not embedded; the printer would substitute "
-                        "another; use the bundled fonts in fonts/")
-                continue
-            match = _SUBSET_RE.match(base)
-            if not match:
-                s.error(None, f"font {base} is embedded whole, not subset")
-            elif s.fonts is not None and normalize_font_name(match.group(1)) not in s.fonts:
-                s.error(None, f"font {base} is not one of the bundled fonts in fonts/; "
-                        "name a bundled family in the layout's CSS")
+    for font in pdf_fonts(s.pdf):
+        base = str(font.get("/BaseFont", "/?"))[1:]
+        descriptor = font.get("/DescendantFonts", [font])[0].get("/FontDescriptor")
+        if descriptor is None or not any(
+                k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+            s.error(None, f"font {base} is not embedded; the printer would substitute "
+                    "another; use the bundled fonts in fonts/")
+            continue
+        match = _SUBSET_RE.match(base)
+        if not match:
+            s.error(None, f"font {base} is embedded whole, not subset")
+        elif s.fonts is not None and normalize_font_name(match.group(1)) not in s.fonts:
+            s.error(None, f"font {base} is not one of the bundled fonts in fonts/; "
+                    "name a bundled family in the layout's CSS")
 
 
 @rule("glyphs")

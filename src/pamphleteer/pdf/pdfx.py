@@ -18,7 +18,6 @@ import subprocess
 import tempfile
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -27,6 +26,7 @@ import pikepdf
 from pikepdf import Name
 
 from pamphleteer.errors import RenderError, UsageError
+from pamphleteer.pdf import fonts
 from pamphleteer.pdf.colourspace import family
 from pamphleteer.pdf.metadata import moment, set_dates
 
@@ -152,15 +152,6 @@ def _restore(pdf: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
     pdf.docinfo["/Producer"] = f"{source.docinfo.get('/Producer', '')}; {producer}".lstrip("; ")
 
 
-def _fonts(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
-    seen = set()
-    for page in pdf.pages:
-        for font in page.obj.get("/Resources", {}).get("/Font", {}).values():
-            if font.objgen not in seen:
-                seen.add(font.objgen)
-                yield font
-
-
 def _widths(font: pikepdf.Dictionary) -> Counter:
     """How many glyphs of each advance width a font has: the same font, subset alike,
     has the same widths whatever its glyphs are numbered."""
@@ -185,8 +176,8 @@ def _restore_font_names(pdf: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
     def base(font) -> str:
         return str(font.get("/BaseFont", "/"))[1:].partition("+")[2]
 
-    originals = {base(f): _widths(f) for f in _fonts(source)}
-    for font in _fonts(pdf):
+    originals = {base(f): _widths(f) for f in fonts(source)}
+    for font in fonts(pdf):
         name = base(font)
         if not name or name in originals:
             continue
