@@ -184,17 +184,13 @@ def placard():
     from pamphleteer import render
     from pamphleteer.config import load_project
     from pamphleteer.content import load_content
-    from pamphleteer.pipeline import plan
-
-    try:
-        from pamphleteer.typeset import Typesetter, geometry
-    except ImportError:  # before pipeline.py was split
-        from pamphleteer.pipeline import Typesetter, geometry
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
 
     project = load_project(ROOT)
     [t] = plan(project, ("placard-a3-landscape",), ("desk",))
     content = load_content(project.content_dir)
-    renderer = render.Renderer(project.fonts_dir, (project.root, content.folder))
+    renderer = render.Renderer(project.fonts_dir)
     typesetter = Typesetter(renderer, t, content, geometry(t, project))
     _, document = typesetter.layout()
     fit_css = typesetter.fit_css(document)

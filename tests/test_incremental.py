@@ -21,6 +21,7 @@ from pamphleteer.cli import cli
 from pamphleteer.config import load_project
 from pamphleteer.content import load_content
 from pamphleteer.errors import UsageError
+from pamphleteer.targets import plan as targets_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 PAMPHLETEER = [sys.executable, "-m", "pamphleteer"]
@@ -159,13 +160,13 @@ def test_json_events_and_noop(small):
 def test_tool_version_is_an_input(small, monkeypatch):
     project, _ = small
     p = load_project(project)
-    targets = pipeline.plan(p, ("poster-a3",), ("desk",))
+    targets = targets_plan(p, ("poster-a3",), ("desk",))
     content = load_content(p.content_dir)
-    before = pipeline.input_keys(targets, content, p)
+    before = inputs.input_keys(targets, content, p)
     stamp_before = outputs.stamp("request", [p.root / "pamphleteer.toml"])
     monkeypatch.setattr(inputs, "__version__", "99.0.0")
     monkeypatch.setattr(outputs, "__version__", "99.0.0")
-    assert pipeline.input_keys(targets, content, p) != before
+    assert inputs.input_keys(targets, content, p) != before
     assert outputs.stamp("request", [p.root / "pamphleteer.toml"]) != stamp_before
 
 

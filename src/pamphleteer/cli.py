@@ -14,8 +14,9 @@ from pamphleteer import __version__
 from pamphleteer.config import Project, find_project, load_project
 from pamphleteer.errors import BuildFailed, CheckFailed, ConfigError, UsageError
 from pamphleteer.outputs import DEFAULT_EPOCH
-from pamphleteer.pipeline import VARIANTS, Job, Output, build, failure, plan
+from pamphleteer.pipeline import Job, Output, build, failure
 from pamphleteer.proofs import DEFAULT_DPI
+from pamphleteer.targets import VARIANTS, plan
 
 
 def _project(path: Path | None) -> Project:
@@ -50,7 +51,10 @@ project_option = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pamphleteer")
-def cli():
+@click.option("--debug", is_flag=True,
+              help="On a bug (an error that is not about your input), print where it came "
+                   "from: the traceback, to attach to a report.")
+def cli(debug):
     """Turn an article and a list of slogans into a print-ready kit of PDFs.
 
     Leaflets, booklets, flyers, posters and placards, in ISO and US sizes, each as a
@@ -98,6 +102,10 @@ def _build(job: Job, as_json: bool = False) -> tuple[list[Output], BuildFailed |
     started = time.perf_counter()
     with _Progress(as_json) as progress:
         outputs = build(job, progress.update)
+    if _debugging():
+        for output in outputs:
+            if output.traceback:
+                click.echo(f"{output.target.file}:\n{output.traceback}", err=True)
     failed = failure(outputs)
     skipped = sum(o.skipped for o in outputs)
     errors = sum(o.error is not None for o in outputs)
@@ -392,5 +400,19 @@ class _Progress:
             self.bar.stop()
 
 
+def _debugging() -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("debug"))
+
+
 def main():
-    cli(prog_name="pamphleteer")
+    """The console script: an exception that is not one of ours is a bug, reported in one
+    line (with ``--debug``, as a traceback)."""
+    try:
+        cli(prog_name="pamphleteer")  # click itself reports its own exceptions and exits
+    except Exception as e:
+        if "--debug" in sys.argv[1:]:
+            raise
+        click.echo(f"error: bug: {type(e).__name__}: {str(e) or 'no message'}; please "
+                   "report it (run with --debug to see where)", err=True)
+        sys.exit(1)

@@ -2,12 +2,16 @@
 
 Knows nothing of layouts. The user's words are never rewritten: Markdown only adds
 typography (real quotes and dashes for the content's language, footnotes, attributes).
+Every HTML fragment is rebuilt by ``contain.sanitize``; what it refuses (a file outside
+the folder, an attachment, an embedded object) is kept as a one-line error against the
+field it came from, so only the outputs that show that field fail.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape, unescape
 from pathlib import Path
@@ -15,6 +19,7 @@ from pathlib import Path
 import markdown
 import yaml
 
+from pamphleteer import contain
 from pamphleteer.errors import ContentError
 
 ARTICLE = "article.md"
@@ -47,7 +52,6 @@ QUOTES = {
 _LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _LIST_ITEM_RE = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+(.*)$")
 _FRONT_RE = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
-_IMG_RE = re.compile(r'<img [^>]*src="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,6 @@ class Article:
     source: str = ""
     lang: str = "en"
     date: str = ""
-    images: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,18 @@ class Content:
     folder: Path
     article: Article
     slogans: tuple[Slogan, ...]
+    #: What ``contain`` refused, by the part of the content it was in (``article.title``,
+    #: ``slogans[2]``: the names ``inputs`` records reads by), as a one-line error.
+    refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.folder.name
+
+    def refusal(self, reads) -> str | None:
+        """The error of an output that shows the parts ``reads``, if any was refused."""
+        found = [self.refused[part] for part in sorted(reads) if part in self.refused]
+        return "; ".join(found) or None
 
     def texts(self) -> dict[str, str]:
         """Every text that will be typeset, by where it comes from (for glyph checks)."""
@@ -124,6 +135,26 @@ def _inline(md: markdown.Markdown, text: str) -> str:
                                else m.group(2) + "\\", text.strip(), count=1)
     html = md.reset().convert(text).strip()
     return re.sub(r"\A<p>(.*)</p>\Z", r"\1", html, flags=re.DOTALL)
+
+
+def _contained(html: str, folder: Path, part: str, refused: dict[str, str],
+               where: Callable[[str], str]) -> str:
+    """``html`` as ``contain.sanitize`` rebuilds it; its refusals go into ``refused``
+    under ``part``, each placed by ``where`` (which finds its line in the source)."""
+    clean, problems = contain.sanitize(html, folder)
+    if problems:
+        refused[part] = "; ".join(f"{where(needle)}: {message}" for needle, message in problems)
+    return clean
+
+
+def _line_finder(path: Path, text: str, default: int) -> Callable[[str], str]:
+    """``file:line`` of the first line of ``text`` that holds a needle."""
+    def where(needle: str) -> str:
+        for number, line in enumerate(text.splitlines(), 1):
+            if needle and needle in line:
+                return f"{path}:{number}"
+        return f"{path}:{default}"
+    return where
 
 
 def plain(html: str) -> str:
@@ -188,7 +219,8 @@ def _check_text(path: Path, line: int, text: str) -> None:
             )
 
 
-def load_article(folder: Path) -> Article:
+def load_article(folder: Path, refused: dict[str, str] | None = None) -> Article:
+    """Read ``article.md``; what containment refuses goes into ``refused``."""
     path = folder / ARTICLE
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -213,19 +245,23 @@ def load_article(folder: Path) -> Article:
     body_html = md.reset().convert(body)
     if not body_html.strip():
         raise ContentError(f"{path}:{body_start}: the article has no text after its front matter")
-    fields = {k: _inline(md, meta[k]) for k in FRONT_MATTER if k not in ("lang", "date")
-              if meta.get(k)}
+    refused = {} if refused is None else refused
+    where = _line_finder(path, text, body_start)
+    fields = {k: _contained(_inline(md, meta[k]), folder, f"article.{k}", refused,
+                            lambda needle, k=k: where(f"{k}:"))
+              for k in FRONT_MATTER if k not in ("lang", "date") if meta.get(k)}
     return Article(
-        body_html=body_html,
+        body_html=_contained(body_html, folder, "article.body_html", refused, where),
         lang=lang,
         date=escape(meta.get("date", "")),
-        images=tuple(dict.fromkeys(_IMG_RE.findall(body_html))),
         **fields,
     )
 
 
-def load_slogans(folder: Path, lang: str = "en") -> tuple[Slogan, ...]:
-    """Read ``slogans.md``: one slogan per list item, continuation lines indented."""
+def load_slogans(folder: Path, lang: str = "en",
+                 refused: dict[str, str] | None = None) -> tuple[Slogan, ...]:
+    """Read ``slogans.md``: one slogan per list item, continuation lines indented; what
+    containment refuses goes into ``refused``."""
     path = folder / SLOGANS
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -249,9 +285,11 @@ def load_slogans(folder: Path, lang: str = "en") -> tuple[Slogan, ...]:
                 "write each slogan as '- Slogan text'"
             )
     md = _markdown(lang)
+    refused = {} if refused is None else refused
     slogans = []
     for number, lines in items:
-        html = _inline(md, " ".join(lines))
+        html = _contained(_inline(md, " ".join(lines)), folder, f"slogans[{len(slogans)}]",
+                          refused, lambda needle, number=number: f"{path}:{number}")
         words = plain(html).strip()
         if not words:
             raise ContentError(f"{path}:{number}: empty slogan; write text after the '-'")
@@ -266,6 +304,8 @@ def load_content(folder: Path) -> Content:
             f"{folder}: content folder not found; pass --content PATH to a folder "
             f"holding {ARTICLE} (and {SLOGANS})"
         )
-    article = load_article(folder)
-    return Content(folder=folder, article=article, slogans=load_slogans(folder, article.lang))
+    refused: dict[str, str] = {}
+    article = load_article(folder, refused)
+    slogans = load_slogans(folder, article.lang, refused)
+    return Content(folder=folder, article=article, slogans=slogans, refused=refused)
 

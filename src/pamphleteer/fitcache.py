@@ -20,18 +20,22 @@ from pamphleteer import __version__
 from pamphleteer.copyfit import FitTarget, Fitted
 
 
-def cache_dir() -> Path:
+def cache_root() -> Path:
+    """pamphleteer's folder in the user's cache (``$XDG_CACHE_HOME``, else ~/.cache)."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "pamphleteer" / "fits"
+    return Path(base) / "pamphleteer"
+
+
+def cache_dir() -> Path:
+    return cache_root() / "fits"
 
 
 class FitCache:
     def __init__(self, folder: Path, fonts_dir: Path):
-        from pamphleteer.inputs import files_digest
+        from pamphleteer.inputs import fonts_digest
 
         self.folder = folder
-        fonts = files_digest([p for p in fonts_dir.rglob("*") if p.is_file()], fonts_dir)
-        self.salt = f"{__version__}\0{fonts}"
+        self.salt = f"{__version__}\0{fonts_digest(fonts_dir)}"
 
     def key(self, style: str, target: FitTarget) -> str:
         spec = target.spec

@@ -2,65 +2,41 @@
 
 An output depends on the tool's version, its layout's files, the fonts, the project's
 configuration and the parts of the content that its template actually reads. The
-template is rendered once with recording stand-ins for the article and the slogans, so
-a flyer that shows three slogans does not depend on the fourth, and a poster that never
-reads the article's body is not rebuilt when the body changes. The dependency is read
-from the template itself, never declared by hand, so it cannot drift out of date.
+template is rendered once with the same views of the content it gets when the output
+is built (``typeset.TemplateArticle`` and ``TemplateSlogans``), noting every part they
+hand out, so a flyer that shows three slogans does not depend on the fourth, and a
+poster that never reads the article's body is not rebuilt when the body changes. The
+dependency is read from the template itself, never declared by hand, so it cannot
+drift out of date. Images count through the content that shows them, resolved as the
+renderer resolves them (``contain.reference``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterator
+import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pamphleteer import __version__
+from pamphleteer import __version__, contain
+from pamphleteer.outputs import MANIFEST
+from pamphleteer.typeset import geometry, to_html
 
-
-class RecordingArticle(dict):
-    """The article's fields for a template, noting which ones it reads.
-
-    A dict, like the article templates get when nothing is recorded, so that a
-    template's mistakes read the same either way ("'dict object' has no attribute").
-    """
-
-    def __init__(self, fields: dict, read: dict[str, object]):
-        super().__init__(fields)
-        self._read = read
-
-    def __getitem__(self, name: str):
-        value = super().__getitem__(name)
-        self._read[f"article.{name}"] = value
-        return value
+if TYPE_CHECKING:
+    from pamphleteer.config import Project
+    from pamphleteer.content import Content
+    from pamphleteer.pipeline import Job
+    from pamphleteer.targets import Target
 
 
-class RecordingSlogans:
-    """The slogans for a template, noting which ones it reads (and whether their count)."""
+@dataclass(frozen=True)
+class Inputs:
+    """An output's cache key, and the parts of the content it shows."""
 
-    def __init__(self, items: list, read: dict[str, object]):
-        self._items = items
-        self._read = read
-
-    def _note(self, index: int):
-        item = self._items[index]
-        self._read[f"slogans[{index}]"] = item["html"]
-        return item
-
-    def __len__(self) -> int:
-        self._read["slogans.count"] = len(self._items)
-        return len(self._items)
-
-    def __bool__(self) -> bool:
-        return len(self) > 0
-
-    def __iter__(self) -> Iterator:
-        self._read["slogans.count"] = len(self._items)
-        return (self._note(i) for i in range(len(self._items)))
-
-    def __getitem__(self, key):
-        if isinstance(key, slice):
-            return [self._note(i) for i in range(len(self._items))[key]]
-        return self._note(range(len(self._items))[key])
+    key: str
+    reads: frozenset[str]
 
 
 def files_digest(paths: list[Path], root: Path) -> str:
@@ -73,9 +49,75 @@ def files_digest(paths: list[Path], root: Path) -> str:
     return h.hexdigest()
 
 
+@functools.cache
+def fonts_digest(fonts_dir: Path) -> str:
+    """The fonts' digest: read once per process, as the fonts are for the renderer."""
+    return files_digest(list(contain.files_below(fonts_dir)), fonts_dir)
+
+
 def key(parts: dict[str, object]) -> str:
     """Digest of named parts, in a stable order, with the tool's version."""
     h = hashlib.sha256(f"pamphleteer {__version__}\0".encode())
     for name in sorted(parts):
         h.update(f"{name}\0{parts[name]!r}\0".encode())
     return h.hexdigest()
+
+
+def images_digest(read: dict[str, object], folder: Path) -> str:
+    """Digest of the images that the content read shows. A refused image is keyed by
+    its reference alone: it is never read (the output fails on it anyway)."""
+    h = hashlib.sha256()
+    for name in sorted(read):
+        for src in contain.images(str(read[name])):
+            try:
+                path = contain.reference(src, folder)
+            except contain.Refused:
+                h.update(f"{src}\0refused\0".encode())
+                continue
+            h.update(f"{src}\0".encode() + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def input_keys(targets: list[Target], content: Content, project: Project,
+               pdfx: str = "x4") -> dict[str, Inputs]:
+    """Each output's key and content reads. Cheap: no renderer, no PDF library.
+
+    Press files also depend on the PDF/X standard and the output profile's bytes.
+    """
+    config = (project.root / "pamphleteer.toml").read_bytes()
+    fonts = fonts_digest(project.fonts_dir)
+    profile = hashlib.sha256(project.output_profile.read_bytes()).hexdigest()
+    layout_files = {}
+    keys = {}
+    for t in targets:
+        if t.layout.name not in layout_files:
+            layout_files[t.layout.name] = files_digest(t.layout.files(), project.root)
+        read: dict[str, object] = {}
+        to_html(t, content, geometry(t, project), "", read=read)
+        keys[t.file] = Inputs(key({
+            "target": (t.file, t.size, t.variant), "config": config, "fonts": fonts,
+            "layout": layout_files[t.layout.name], "content": read,
+            "images": images_digest(read, content.folder),
+            **({"pdfx": pdfx, "profile": profile} if t.variant.bleed else {}),
+        }), frozenset(read))
+    return keys
+
+
+def watched(job: Job, targets: list[Target]) -> tuple[str, list[Path]]:
+    """What a build reads and writes, for the no-op stamp: its request and its files.
+    Images are among the content folder's files: content can reach no others."""
+    from pamphleteer.targets import imposed
+
+    p = job.project
+    signature = json.dumps([sorted(t.file for t in targets), str(job.content_dir),
+                            job.source_date_epoch, job.html, job.zip, job.pdfx])
+    files = [p.root / "pamphleteer.toml", p.output_profile,
+             *contain.files_below(p.layouts_dir), *contain.files_below(p.fonts_dir),
+             *contain.files_below(job.content_dir),
+             job.out_dir / MANIFEST,
+             *(job.out_dir / t.file for t in targets + imposed(targets))]
+    if job.html:
+        files += [job.out_dir / "html" / f"{t.file[:-4]}.html" for t in targets]
+    if job.zip:
+        files += list(job.out_dir.glob("*-kit.zip"))
+    return signature, files

@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pamphleteer import contain
 from pamphleteer.copyfit import FitSpec
 from pamphleteer.errors import ConfigError, LayoutError, UsageError
 
@@ -70,7 +71,12 @@ class Layout:
 
     def files(self) -> list[Path]:
         """Every file this layout is made of (its inputs, for the cache and reports)."""
-        return sorted(p for folder in self.folders for p in folder.rglob("*") if p.is_file())
+        return sorted(p for folder in self.folders
+                      for p in contain.files_below(folder, self.roots()))
+
+    def roots(self) -> tuple[Path, ...]:
+        """The folders this layout may read (see ``contain``)."""
+        return tuple(folder.resolve() for folder in self.folders)
 
     def stylesheets(self) -> list[Path]:
         """``_base/print.css``, then each ancestor's ``style.css``, then this one's."""
@@ -78,7 +84,9 @@ class Layout:
                 for name in ("print.css", "style.css") if (folder / name).is_file()]
 
     def css(self) -> str:
-        return "\n".join(p.read_text(encoding="utf-8") for p in self.stylesheets())
+        """The stylesheets, their URLs resolved from their own folders (``contain``)."""
+        roots = self.roots()
+        return "\n".join(contain.stylesheet(p, roots) for p in self.stylesheets())
 
 
 def _read_toml(path: Path) -> dict:

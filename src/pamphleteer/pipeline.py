@@ -12,89 +12,34 @@ import dataclasses
 import functools
 import hashlib
 import io
-import json
-import signal
 import time
+import traceback
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pamphleteer import pool
 from pamphleteer.config import Project
-from pamphleteer.errors import (
-    BuildFailed,
-    ContentError,
-    PamphleteerError,
-    RenderError,
-    UsageError,
-)
-from pamphleteer.layouts import Imposition, Layout, Size, load_layouts
+from pamphleteer.errors import BuildFailed, ContentError, PamphleteerError, RenderError
 from pamphleteer.outputs import (
     DEFAULT_EPOCH,
     MANIFEST,
     Manifest,
     locked,
+    read_json,
     read_state,
     stamp,
     write_atomic,
     write_state,
     write_zip,
 )
+from pamphleteer.targets import DESK_MARGIN_MM, VARIANTS, Target, imposed, plan, shard
+from pamphleteer.units import PT_PER_MM, PX_PER_MM
 
 if TYPE_CHECKING:
     from pamphleteer.content import Content
-
-MM_TO_PX = 96 / 25.4
-PT_PER_MM = 72 / 25.4
-DESK_MARGIN_MM = 5.0  # desk printers cannot print the outer ~5 mm of the sheet
-
-
-@dataclass(frozen=True)
-class Variant:
-    """How a target is finished: for a press (bleed, marks), a desk printer (neither) or
-    a screen (neither, and tagged for readers that speak or reflow the text)."""
-
-    name: str
-    bleed: bool
-    edge_mm: float  # where backgrounds stop, measured in from the page edge
-    pdf_variant: str | None = None  # a WeasyPrint PDF variant, for the screen's tags
-
-
-VARIANTS = {
-    "press": Variant("press", bleed=True, edge_mm=0.0),
-    "desk": Variant("desk", bleed=False, edge_mm=DESK_MARGIN_MM),
-    "screen": Variant("screen", bleed=False, edge_mm=0.0, pdf_variant="pdf/ua-1"),
-}
-
-
-@dataclass(frozen=True)
-class Target:
-    layout: Layout
-    size: Size
-    variant: Variant
-    imposition: Imposition | None = None  # set: this output is the desk file imposed
-
-    @property
-    def name(self) -> str:
-        return f"{self.layout.name}-{self.size.name}"
-
-    @property
-    def file(self) -> str:
-        imposition = self.imposition
-        if imposition is None:
-            return f"{self.name}-{self.variant.name}.pdf"
-        if imposition.grid:
-            return f"{self.name}-{imposition.grid[0] * imposition.grid[1]}up-{imposition.sheet}.pdf"
-        return f"{self.name}-imposed-{imposition.sheet}.pdf"
-
-    def impositions(self) -> list[Target]:
-        """The imposed files made from this output: desk pages only, where the layout
-        asks for them."""
-        imposition = self.layout.impose.get(self.size.name)
-        if self.variant.name != "desk" or imposition is None or self.imposition is not None:
-            return []
-        return [dataclasses.replace(self, imposition=imposition)]
 
 
 @dataclass(frozen=True)
@@ -131,6 +76,7 @@ class Output:
     skipped: bool = False  # unchanged inputs: the previous file was kept
     details: dict = dataclasses.field(default_factory=dict)  # more for the manifest
     findings: list = dataclasses.field(default_factory=list)  # preflight warnings
+    traceback: str | None = None  # where an unexpected exception came from, for --debug
 
     def manifest_entry(self, bleed_mm: float) -> dict:
         t = self.target
@@ -148,31 +94,6 @@ class Output:
             **self.details,
             **({"findings": [f.as_dict() for f in self.findings]} if self.findings else {}),
         }
-
-
-# --- planning -------------------------------------------------------------------------
-
-
-def plan(project: Project, names: tuple[str, ...], variants: tuple[str, ...]) -> list[Target]:
-    """Expand target names (``poster``, ``leaflet-a4``; none = the kit) into outputs."""
-    layouts = load_layouts(project.layouts_dir)
-    for v in variants:
-        if v not in VARIANTS:
-            raise UsageError(f"unknown variant {v!r}; use one of {', '.join(VARIANTS)}")
-    every = {f"{lay.name}-{size.name}": (lay, size)
-             for lay in layouts.values() for size in lay.sizes.values()}
-    chosen: dict[str, tuple[Layout, Size]] = {}
-    for name in names or project.targets or tuple(every):
-        if name in layouts:
-            chosen.update({k: v for k, v in every.items() if v[0].name == name})
-        elif name in every:
-            chosen[name] = every[name]
-        else:
-            raise UsageError(
-                f"unknown target {name!r}; a target is a layout ({', '.join(layouts)}) "
-                "or a layout-size (see 'pamphleteer list')"
-            )
-    return [Target(lay, size, VARIANTS[v]) for lay, size in chosen.values() for v in variants]
 
 
 # --- one output: lay out, write, post-process, check ----------------------------------
@@ -195,9 +116,9 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     page = geometry(target, project)
     html, document = Typesetter(renderer, target, content, page, fit_cache).typeset()
 
-    inset = (page["bleed"] + page["safe"]) * MM_TO_PX
+    inset = (page["bleed"] + page["safe"]) * PX_PER_MM
     for number, text, distance in render.text_outside(document, inset):
-        from_trim = distance / MM_TO_PX - page["bleed"]
+        from_trim = distance / PX_PER_MM - page["bleed"]
         if from_trim < 0:
             raise RenderError(
                 f"{target.file}: overflow: page {number}: text {text!r} runs "
@@ -316,78 +237,25 @@ def check_slogans(content: Content, targets: list[Target]) -> None:
             )
 
 
-def shard(targets: list[Target], index: int, count: int) -> list[Target]:
-    """The ``index``-th (1-based) of ``count`` stable shares: the same on every machine."""
-    ordered = sorted(targets, key=lambda t: t.file)
-    return [t for i, t in enumerate(ordered) if i % count == index - 1]
-
-
-def input_keys(targets: list[Target], content: Content, project: Project,
-               pdfx: str = "x4") -> dict[str, str]:
-    """Each output's cache key: see ``inputs``. Cheap: no renderer, no PDF library.
-
-    Press files also depend on the PDF/X standard and the output profile's bytes.
-    """
-    from pamphleteer import inputs
-    from pamphleteer.typeset import geometry, to_html
-
-    config = (project.root / "pamphleteer.toml").read_bytes()
-    fonts = inputs.files_digest([p for p in project.fonts_dir.rglob("*") if p.is_file()],
-                                project.fonts_dir)
-    profile = hashlib.sha256(project.output_profile.read_bytes()).hexdigest()
-    layout_files = {}
-    keys = {}
-    for t in targets:
-        if t.layout.name not in layout_files:
-            layout_files[t.layout.name] = inputs.files_digest(t.layout.files(), project.root)
-        read: dict[str, object] = {}
-        to_html(t, content, geometry(t, project), "", read=read)
-        if "article.body_html" in read:
-            images = [content.folder / src for src in content.article.images]
-            read["images"] = inputs.files_digest([p for p in images if p.is_file()],
-                                                 content.folder)
-        keys[t.file] = inputs.key({
-            "target": (t.file, t.size, t.variant), "config": config, "fonts": fonts,
-            "layout": layout_files[t.layout.name], "content": read,
-            **({"pdfx": pdfx, "profile": profile} if t.variant.bleed else {}),
-        })
-    return keys
-
-
-def _watched(job: Job, targets: list[Target], deps: list[str]) -> tuple[str, list[Path]]:
-    """What a build reads and writes, for the no-op stamp: its request and its files."""
-    p = job.project
-    signature = json.dumps([sorted(t.file for t in targets), str(job.content_dir),
-                            job.source_date_epoch, job.html, job.zip, job.pdfx])
-    trees = (p.layouts_dir, p.fonts_dir, job.content_dir)
-    files = [p.root / "pamphleteer.toml", p.output_profile, *(Path(d) for d in deps),
-             *(f for tree in trees for f in tree.rglob("*") if f.is_file()),
-             job.out_dir / MANIFEST,
-             *(job.out_dir / t.file for t in targets + _imposed(targets))]
-    if job.html:
-        files += [job.out_dir / "html" / f"{t.file[:-4]}.html" for t in targets]
-    if job.zip:
-        files += list(job.out_dir.glob("*-kit.zip"))
-    return signature, files
-
-
 def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None) -> list[Output]:
     """Build every output of ``job`` whose inputs changed; return them all.
 
     Unchanged outputs come back with ``skipped`` set, failed ones with ``error``.
     """
+    from pamphleteer import inputs
+
     project = job.project
     targets = shard(plan(project, job.targets, job.variants), *job.shard)
     state = read_state(job.out_dir)
     if (not job.force and "stamp" in state
-            and state["stamp"] == stamp(*_watched(job, targets, state.get("deps", [])))):
+            and state["stamp"] == stamp(*inputs.watched(job, targets))):
         return _unchanged(job, targets, on_output)
 
     from pamphleteer.content import load_content
 
     content = load_content(job.content_dir)
     check_slogans(content, targets)
-    keys = input_keys(targets, content, project, job.pdfx)
+    keys = inputs.input_keys(targets, content, project, job.pdfx)
     if any(t.variant.bleed for t in targets):
         from pamphleteer.pdf.pdfx import require_ghostscript
 
@@ -396,7 +264,8 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
     with locked(job.out_dir):
         manifest = Manifest.load(job.out_dir, project.relative(content.folder),
                                  job.source_date_epoch)
-        todo = [t for t in targets if job.force or not manifest.fresh(t.file, keys[t.file])]
+        todo = [t for t in targets
+                if job.force or not manifest.fresh(t.file, keys[t.file].key)]
         # The layouts asked for first, then the rest; press files before desk files: by
         # the time a desk file starts, the press copy of the same target has usually
         # stored the fits both share.
@@ -405,35 +274,38 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
             from pamphleteer.glyphs import check_coverage
 
             check_coverage(content.texts(), project.fonts_dir)
-        imposed = _imposed(targets)
-        total = len(targets) + len(imposed)
-        outputs = [Output(t, skipped=True, inputs=keys[t.file],
-                          pages=manifest.entries[t.file]["pages"])
-                   for t in targets if t not in todo]
-        for index, output in enumerate(outputs, 1):
-            if on_output:
-                on_output(output, index, total)
-        for output in _run(job, content, todo):
-            outputs.append(output)
-            if output.error is None:
-                output.inputs = keys[output.target.file]
-                manifest.record(output.manifest_entry(project.bleed_mm))
-            if on_output:
-                on_output(output, len(outputs), total)
-        for target in imposed:
-            output = impose_output(job, target, manifest)
+        sheets = imposed(targets)
+        total = len(targets) + len(sheets)
+        outputs: list[Output] = []
+
+        def report(output: Output, bleed_mm: float) -> None:
             outputs.append(output)
             if output.error is None and not output.skipped:
-                manifest.record(output.manifest_entry(0.0))
+                manifest.record(output.manifest_entry(bleed_mm))
             if on_output:
                 on_output(output, len(outputs), total)
+
+        for t in targets:
+            if t not in todo:
+                report(Output(t, skipped=True, inputs=keys[t.file].key,
+                              pages=manifest.entries[t.file]["pages"]), 0.0)
+        refused = {t.file: content.refusal(keys[t.file].reads) for t in todo}
+        for t in todo:
+            if refused[t.file]:
+                report(Output(t, error=f"{t.file}: refused: {refused[t.file]}"), 0.0)
+        for target, output in pool.run(_build_one, [t for t in todo if not refused[t.file]],
+                                       jobs=job.jobs, timeout=job.timeout,
+                                       setup=_start_worker, args=(job, content)):
+            output = _outcome(output, target, job)
+            output.inputs = keys[target.file].key
+            report(output, project.bleed_mm)
+        for target in sheets:
+            report(_guarded(target, impose_output, job, target, manifest), 0.0)
         manifest.save()
         if job.zip and not any(o.error for o in outputs):
             write_zip(job.out_dir, content.name, manifest)
         if not any(o.error for o in outputs):
-            deps = [str((content.folder / src).resolve()) for src in content.article.images]
-            write_state(job.out_dir, {"stamp": stamp(*_watched(job, targets, deps)),
-                                      "deps": deps})
+            write_state(job.out_dir, {"stamp": stamp(*inputs.watched(job, targets))})
     return outputs
 
 
@@ -447,10 +319,6 @@ def failure(outputs: list[Output]) -> BuildFailed | None:
     if not failed:  # (sorted: the same failures give the same line, however they ran)
         return None
     return BuildFailed(f"{len(failed)} output(s) failed: " + "; ".join(o.error for o in failed))
-
-
-def _imposed(targets: list[Target]) -> list[Target]:
-    return [i for t in targets for i in t.impositions()]
 
 
 def impose_output(job: Job, target: Target, manifest: Manifest) -> Output:
@@ -490,11 +358,8 @@ def impose_output(job: Job, target: Target, manifest: Manifest) -> Output:
     details = {"page_rule": "fixed", "safe_mm": DESK_MARGIN_MM, "viewing_cm": 30.0}
     entry = {"variant": "desk", "trim_mm": sheet_mm, "bleed_mm": 0.0,
              "pages": 1 if imposition.grid else entry["pages"] // 2, **details}
-    try:
-        findings = _preflight(data, target.file, entry, job.project,
-                              bundled_font_names(job.project.fonts_dir))
-    except RenderError as e:
-        return Output(target, error=e.format_message())
+    findings = _preflight(data, target.file, entry, job.project,
+                          bundled_font_names(job.project.fonts_dir))
     write_atomic(job.out_dir / target.file, data)
     return Output(
         target, pages=pages, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
@@ -509,15 +374,19 @@ def impose_output(job: Job, target: Target, manifest: Manifest) -> Output:
 
 def _unchanged(job: Job, targets: list[Target], on_output) -> list[Output]:
     """Every output as the last build left it, read from the manifest."""
-    entries = {e["file"]: e for e in json.loads((job.out_dir / MANIFEST).read_text())["outputs"]}
+    entries = {e["file"]: e for e in read_json(job.out_dir / MANIFEST)["outputs"]}
     outputs = [Output(t, skipped=True, pages=entries[t.file]["pages"],
                       inputs=entries[t.file]["inputs_sha256"])
-               for t in targets + _imposed(targets)]
+               for t in targets + imposed(targets)]
     for index, output in enumerate(outputs, 1):
         if on_output:
             on_output(output, index, len(outputs))
     return outputs
 
+
+
+
+# --- one output in a worker process: start-up once, then each output on its own ---------
 
 _worker: dict = {}
 
@@ -532,68 +401,42 @@ def _start_worker(job: Job, content: Content) -> None:
     _worker.update(
         job=job,
         content=content,
-        renderer=Renderer(project.fonts_dir, (project.root, content.folder.resolve())),
+        renderer=Renderer(project.fonts_dir),
         fonts=bundled_font_names(project.fonts_dir),
         fit_cache=None if job.force else FitCache(cache_dir(), project.fonts_dir),
     )
 
 
-class _TimedOut(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise _TimedOut
-
-
 def _build_one(target: Target) -> Output:
-    """Build one output; any failure, a hang included, becomes the output's error."""
-    job, content = _worker["job"], _worker["content"]
+    w = _worker
+    return _guarded(target, build_output, w["renderer"], target, w["content"], w["job"], w["fonts"],
+                    w["fit_cache"])
+
+
+def _guarded(target: Target, make: Callable[..., Output], *args) -> Output:
+    """``make(*args)``, the output ``target``; whatever goes wrong fails that output
+    alone. An exception that is not one of ours is a bug: the message says so, and the
+    output keeps its traceback for ``--debug``."""
     started = time.perf_counter()
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(job.timeout)
     try:
-        return build_output(_worker["renderer"], target, content, job, _worker["fonts"],
-                            _worker["fit_cache"])
+        return make(*args)
     except PamphleteerError as e:
-        return Output(target, error=e.format_message(), seconds=time.perf_counter() - started)
-    except _TimedOut:
-        return Output(target, error=f"{target.file}: not done after {job.timeout} s; "
-                      "a layout that never settles? raise --timeout if it is just large",
-                      seconds=time.perf_counter() - started)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        message = e.format_message()
+        if not message.startswith(target.file):
+            message = f"{target.file}: {message}"
+        return Output(target, error=message, seconds=time.perf_counter() - started)
+    except Exception as e:
+        return Output(target, error=f"{target.file}: bug: {type(e).__name__}: "
+                      f"{str(e) or 'no message'}; please report it (--debug shows where)",
+                      seconds=time.perf_counter() - started, traceback=traceback.format_exc())
 
 
-def _run(job: Job, content: Content, targets: list[Target]) -> Iterator[Output]:
-    """Outputs as they finish: in this process for one job, else in worker processes.
-
-    A worker that dies takes the pool with it; the outputs it left are then built one
-    by one in fresh workers, so only the output that kills its worker fails.
-    """
-    jobs = min(job.jobs, len(targets))
-    if not targets:
-        return
-    if jobs <= 1:
-        _start_worker(job, content)
-        yield from map(_build_one, targets)
-        return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    orphans = []
-    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(job, content)) as pool:
-        futures = {pool.submit(_build_one, t): t for t in targets}
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except BrokenProcessPool:
-                orphans.append(futures[future])
-    for target in sorted(orphans, key=lambda t: t.file):
-        with ProcessPoolExecutor(1, initializer=_start_worker, initargs=(job, content)) as one:
-            try:
-                yield one.submit(_build_one, target).result()
-            except BrokenProcessPool:
-                yield Output(target, error=f"{target.file}: the worker process building it "
-                             "crashed; run again with --jobs 1 to see why")
+def _outcome(result: Output | pool.TimedOut | pool.Crashed, target: Target, job: Job) -> Output:
+    """What the pool gave back for ``target``, as an output."""
+    if isinstance(result, pool.TimedOut):
+        return Output(target, error=f"{target.file}: not done after {job.timeout} s; a layout "
+                      "that never settles? raise --timeout if it is just large")
+    if isinstance(result, pool.Crashed):
+        return Output(target, error=f"{target.file}: the worker process building it "
+                      "crashed; run again with --jobs 1 to see why")
+    return result

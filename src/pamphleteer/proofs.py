@@ -18,12 +18,12 @@ from pathlib import Path
 
 from pamphleteer.errors import RenderError
 from pamphleteer.outputs import read_json, sha256_file, write_atomic
+from pamphleteer.units import PT_PER_MM
 
 DEFAULT_DPI = 72
 PROOFS = "proofs"
 INDEX = "proofs.json"
 CONTACT_SHEET = "contact-sheet.png"
-PT_PER_MM = 72 / 25.4
 
 
 @dataclass(frozen=True)

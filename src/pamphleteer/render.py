@@ -3,7 +3,8 @@
 Two things make output independent of the machine and safe for untrusted content:
 fontconfig is pointed at the project's ``fonts/`` folder alone (so no installed font can
 sneak in as a fallback), and every resource a document asks for goes through
-``ContainedFetcher``, which serves files from the allowed folders and refuses the rest.
+``contain.fetcher``, which serves files from the folders that document may reach (the
+content's, its layout's and the fonts) and refuses the rest.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ import contextlib
 import copy
 import hashlib
 import logging
-import mimetypes
 import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
+from pamphleteer import contain
 from pamphleteer.errors import RenderError
+from pamphleteer.fitcache import cache_root
 
 _FONTCONFIG = """<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
@@ -42,7 +43,7 @@ def _engine(fonts_dir: Path):
     """
     global _weasyprint
     if _weasyprint is None:
-        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pamphleteer"
+        cache = cache_root()
         cache.mkdir(parents=True, exist_ok=True)
         conf = cache / f"fonts-{hashlib.sha256(bytes(fonts_dir)).hexdigest()[:16]}.conf"
         text = _FONTCONFIG.format(fonts=fonts_dir, cache=cache / "fontconfig")
@@ -55,45 +56,6 @@ def _engine(fonts_dir: Path):
 
         _weasyprint = weasyprint
     return _weasyprint
-
-
-class ResourceRefused(RenderError):
-    """A document asked for a resource outside the project or over the network."""
-
-
-def contained_fetcher(weasyprint, roots: tuple[Path, ...]):
-    """A URL fetcher that serves ``file:`` and ``data:`` URLs inside ``roots`` only."""
-    roots = tuple(r.resolve() for r in roots)
-
-    class ContainedFetcher(weasyprint.URLFetcher):
-        def fetch(self, url, headers=None):
-            scheme = urlsplit(url).scheme.lower()
-            if scheme == "data":
-                return super().fetch(url, headers)
-            if scheme != "file":
-                raise weasyprint.urls.FatalURLFetchingError(
-                    f"refused to fetch {url}: network access is off; "
-                    "put the file in the content folder and link it by a relative path"
-                )
-            path = Path(unquote(urlsplit(url).path)).resolve()
-            if not any(path.is_relative_to(root) for root in roots):
-                raise weasyprint.urls.FatalURLFetchingError(
-                    f"refused to read {path}: outside the project; "
-                    "copy it into the content folder"
-                )
-            if not path.is_file():
-                raise weasyprint.urls.FatalURLFetchingError(
-                    f"{path} does not exist; check the file name (it is case-sensitive)"
-                )
-            return weasyprint.urls.URLFetcherResponse(
-                url, path.read_bytes(), {"Content-Type": _mime(path)}
-            )
-
-    return ContainedFetcher()
-
-
-def _mime(path: Path) -> str:
-    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -142,33 +104,36 @@ def _capture() -> Iterator[list[str]]:
 class Renderer:
     """Lays out HTML and writes PDFs for one project; start-up is paid once per process."""
 
-    def __init__(self, fonts_dir: Path, roots: tuple[Path, ...]):
+    def __init__(self, fonts_dir: Path):
         self.wp = _engine(fonts_dir)
-        self.fetcher = contained_fetcher(self.wp, roots)
+        self.fonts_dir = fonts_dir.resolve()
 
-    def layout(self, html: str, base_url: Path, what: str, stylesheets: list[Path] = ()):
-        """Lay out ``html``; WeasyPrint's warnings and refusals become ``RenderError``.
+    def layout(self, html: str, base_url: Path, what: str, roots: tuple[Path, ...],
+               stylesheets: list[Path] = ()):
+        """Lay out ``html``, which may read files inside ``roots`` (and the fonts) only;
+        WeasyPrint's warnings and refusals become ``RenderError``.
 
         A warning about CSS is traced back to the stylesheet and line it comes from
         (the document holds all of them in one ``<style>``, so its own line numbers
         would point nowhere useful).
         """
+        fetcher = contain.fetcher(self.wp, (*(r.resolve() for r in roots), self.fonts_dir))
         with _capture() as warnings, self._bugs_reported(what):
             try:
                 document = self.wp.HTML(
-                    string=html, base_url=base_url.as_uri() + "/", url_fetcher=self.fetcher
+                    string=html, base_url=base_url.as_uri() + "/", url_fetcher=fetcher
                 ).render()
             except self.wp.urls.FatalURLFetchingError as e:
-                raise ResourceRefused(f"{what}: {e}") from e
+                raise contain.Refused(f"{what}: {e}") from e
         if warnings:
-            raise RenderError(f"{what}: {self._css_source(stylesheets) or warnings[0]}")
+            raise RenderError(f"{what}: {self._css_source(stylesheets, fetcher) or warnings[0]}")
         return document
 
-    def _css_source(self, stylesheets) -> str | None:
+    def _css_source(self, stylesheets, fetcher) -> str | None:
         """``file: message`` for the first stylesheet that WeasyPrint warns about alone."""
         for path in stylesheets:
             with _capture() as warnings:
-                self.wp.CSS(string=path.read_text(encoding="utf-8"), url_fetcher=self.fetcher)
+                self.wp.CSS(string=path.read_text(encoding="utf-8"), url_fetcher=fetcher)
             if warnings:
                 return f"{path}: {warnings[0]}"
         return None

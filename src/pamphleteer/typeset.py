@@ -8,6 +8,7 @@ booklet's spare pages it does not need. WeasyPrint is reached only through ``ren
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -18,7 +19,7 @@ from pamphleteer.layouts import css_properties, render_template
 
 if TYPE_CHECKING:
     from pamphleteer.config import Project
-    from pamphleteer.pipeline import Target
+    from pamphleteer.targets import Target
 
 PAD_PAGES = 3  # spare pages a booklet template offers, to reach a multiple of 4
 
@@ -49,24 +50,74 @@ def body_class(target: Target) -> str:
     return f"layout-{target.layout.name} size-{target.size.name} variant-{target.variant.name}"
 
 
+class TemplateArticle(Mapping):
+    """The article's fields as a template sees them. With ``read``, every field handed
+    out is noted there, however the template asks: an attribute, an item, ``.get``, a
+    loop over ``items()``, a filter such as ``dictsort``, or the whole as a string."""
+
+    def __init__(self, fields: dict, read: dict[str, object] | None = None):
+        self._fields = fields
+        self._read = read
+
+    def __getitem__(self, name: str):
+        value = self._fields[name]
+        if self._read is not None:
+            self._read[f"article.{name}"] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)  # the names only, the same for every article
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __repr__(self) -> str:
+        return repr({name: self[name] for name in self})
+
+
+class TemplateSlogans(Sequence):
+    """The slogans as a template sees them, noting which ones it reads (and whether it
+    depends on how many there are) in ``read``."""
+
+    def __init__(self, items: list[dict], read: dict[str, object] | None = None):
+        self._items = items
+        self._read = {} if read is None else read
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return [self[i] for i in range(len(self._items))[key]]
+        index = range(len(self._items))[key]  # IndexError past the end, as a list
+        self._read[f"slogans[{index}]"] = self._items[index]["html"]
+        return self._items[index]
+
+    def __len__(self) -> int:
+        self._read["slogans.count"] = len(self._items)
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[dict]:
+        return (self[i] for i in range(len(self)))
+
+    def __reversed__(self) -> Iterator[dict]:
+        return (self[i] for i in reversed(range(len(self))))
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             pads: int = PAD_PAGES, read: dict[str, object] | None = None) -> str:
-    """Render the layout's template. Content fields are HTML already (Markdown output),
-    so they are marked safe; everything a template adds itself is escaped. With
-    ``read``, note which parts of the content the template reads (see ``inputs``)."""
-    article = {k: Markup(v) if isinstance(v, str) else v
-               for k, v in dataclasses.asdict(content.article).items()}
-    article["lang"] = content.article.lang
+    """Render the layout's template. Content fields are HTML already (Markdown output,
+    sanitized), so they are marked safe; everything a template adds itself is escaped.
+    With ``read``, note which parts of the content the template reads (see ``inputs``)."""
+    fields = {k: Markup(v) if isinstance(v, str) else v
+              for k, v in dataclasses.asdict(content.article).items()}
+    fields["lang"] = content.article.lang
     slogans = [{"html": Markup(s.html), "text": s.text} for s in content.slogans]
-    if read is not None:
-        from pamphleteer.inputs import RecordingArticle, RecordingSlogans
-
-        article, slogans = RecordingArticle(article, read), RecordingSlogans(slogans, read)
     return render_template(
         target.layout,
         {
-            "article": article,
-            "slogans": slogans,
+            "article": TemplateArticle(fields, read),
+            "slogans": TemplateSlogans(slogans, read),
             "layout": target.layout.name,
             "size": target.size,
             "variant": target.variant.name,
@@ -93,6 +144,8 @@ class Typesetter:
         self.content = content
         self.page = page
         self.base = content.folder
+        # What this document may read: the content's folder and its layout's (see contain).
+        self.roots = (content.folder, *target.layout.folders)
         self.what = f"{target.file}"
 
     def html(self, extra_css: str = "", pads: int = PAD_PAGES) -> str:
@@ -101,7 +154,7 @@ class Typesetter:
 
     def layout(self, extra_css: str = ""):
         html = self.html(extra_css)
-        return html, self.r.layout(html, self.base, self.what,
+        return html, self.r.layout(html, self.base, self.what, self.roots,
                                    self.target.layout.stylesheets())
 
     def fit_css(self, document) -> str:
@@ -173,7 +226,7 @@ class Typesetter:
         html = (f'<!doctype html><html lang="{self.content.article.lang}"><head>'
                 f'<meta charset="utf-8"><style>{css}</style></head>'
                 f'<body class="{body_class(self.target)}">{"".join(body)}</body></html>')
-        found = render.boxes(self.r.layout(html, self.base, self.what + " (copyfit)"),
+        found = render.boxes(self.r.layout(html, self.base, self.what + " (copyfit)", self.roots),
                              "data-probe")
         return {p.id: (found[p.id].height, found[p.id].lines, found[p.id].text_width)
                 for p in probes}

@@ -18,7 +18,7 @@ import pikepdf
 
 from pamphleteer.check import graphics
 from pamphleteer.check.rules import RULES, box_mm, normalize_font_name
-from pamphleteer.pdf.marks import PT_PER_MM
+from pamphleteer.units import PT_PER_MM
 
 CHECKS = tuple(RULES)
 

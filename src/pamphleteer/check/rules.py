@@ -15,8 +15,8 @@ import pikepdf
 
 from pamphleteer.pdf import fonts as pdf_fonts
 from pamphleteer.pdf.colourspace import ink_total
-from pamphleteer.pdf.marks import PT_PER_MM
 from pamphleteer.pdf.pdfx import pdfx_version
+from pamphleteer.units import PT_PER_MM
 
 if TYPE_CHECKING:
     from pamphleteer.check import Subject

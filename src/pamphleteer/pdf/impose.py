@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pikepdf
 
 from pamphleteer.layouts import SHEETS
-from pamphleteer.pdf.marks import PT_PER_MM
+from pamphleteer.units import PT_PER_MM
 
 TICK_FROM_MM = 6.0  # from the sheet's edge: desk printers cannot print the outer ~5 mm
 TICK_LENGTH_MM = 4.0

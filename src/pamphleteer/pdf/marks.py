@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pikepdf
 
-PT_PER_MM = 72 / 25.4
+from pamphleteer.units import PT_PER_MM
+
 MARK_LENGTH_MM = 5.0
 MARK_WIDTH_PT = 0.25
 SLUG_MARGIN_MM = 3.0  # white space beyond the marks' outer ends

@@ -24,8 +24,9 @@ from urllib.parse import unquote, urlsplit
 from pamphleteer.check import Finding
 from pamphleteer.errors import PamphleteerError
 from pamphleteer.outputs import MANIFEST
-from pamphleteer.pipeline import Job, Output, build, failure, plan
+from pamphleteer.pipeline import Job, Output, build, failure
 from pamphleteer.proofs import PROOFS, Page, render_proofs
+from pamphleteer.targets import plan
 
 STATIC = Path(__file__).parent / "static"
 #: The kit's layouts from the largest type to the smallest: after a save, the outputs
@@ -256,8 +257,7 @@ def warm_up(job: Job) -> None:
     build ran in worker processes): imports, fonts, WeasyPrint's own stylesheets."""
     from pamphleteer.render import Renderer
 
-    Renderer(job.project.fonts_dir, (job.project.root,)).layout(
-        "<p>warm</p>", job.project.root, "warm-up")
+    Renderer(job.project.fonts_dir).layout("<p>warm</p>", job.project.root, "warm-up", ())
 
 
 def run(live: Live, make_job: Callable[[], Job], stop: threading.Event | None = None) -> None:
