@@ -6,6 +6,7 @@ One server for the module, over a copy of the project; requests go over real soc
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ import pikepdf
 import pytest
 
 from helpers import SERVE_FILES, assert_clean_failure, edit_file, run, serving
+from pamphleteer import serve
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +37,18 @@ def raw(served, request: bytes) -> bytes:
 
 
 def status(served, path: str) -> int:
-    reply = raw(served, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    host = urlsplit(served.url).netloc
+    reply = raw(served, f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                .encode())
     return int(reply.split(b" ", 2)[1])
 
 
-def get(served, path: str) -> http.client.HTTPResponse:
+def get(served, path: str, headers: dict[str, str] | None = None,
+        method: str = "GET") -> http.client.HTTPResponse:
+    """The reply to ``method path``; a ``Host`` in ``headers`` replaces the right one."""
     url = urlsplit(served.url)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-    connection.request("GET", path)
+    connection.request(method, path, headers=headers or {})
     return connection.getresponse()
 
 
@@ -107,6 +113,68 @@ def outside(served) -> Path:
 ])
 def test_only_its_own_files_are_served(served, outside, path):
     assert status(served, path) == 404
+
+
+REFUSED_HOSTS = ["evil.example", "evil.example:{port}", "127.0.0.1:{other}", "127.0.0.1",
+                 "localhost", "[::1]:{other}", "127.0.0.1:{port}.evil.example",
+                 "127.0.0.2:{port}", "0.0.0.0:{port}"]
+
+
+@pytest.mark.parametrize("host", REFUSED_HOSTS)
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/"), ("GET", "/api/outputs"), ("GET", "/static/app.js"),
+    ("GET", "/proofs/poster-a3-press/page-001.png"), ("GET", "/nowhere"),
+    ("POST", "/api/outputs"), ("HEAD", "/"), ("OPTIONS", "*"),
+])
+def test_a_request_for_another_host_is_refused(served, host, method, path):
+    """DNS rebinding: a page elsewhere that points its own name at 127.0.0.1 reads nothing."""
+    port = urlsplit(served.url).port
+    response = get(served, path, {"Host": host.format(port=port, other=port + 1)}, method)
+    assert response.status == 421
+    assert response.getheader("Content-Type").startswith("text/plain")
+    assert response.getheader("Access-Control-Allow-Origin") is None
+    body = response.read()
+    if method != "HEAD":
+        assert body.startswith(b"421 ") and len(body) < 200 and b"<" not in body
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GET /api/outputs HTTP/1.0\r\n\r\n",
+    b"GET /api/outputs HTTP/1.1\r\nConnection: close\r\n\r\n",
+    b"GET /api/outputs HTTP/1.1\r\nHost: {host}\r\nHost: evil.example\r\n\r\n",
+    b"GET /api/outputs HTTP/1.1\r\nHost: evil.example\r\nHost: {host}\r\n\r\n",
+    b"GET /api/outputs HTTP/1.1\r\nHost:\r\n\r\n",
+], ids=["http-1.0-no-host", "http-1.1-no-host", "second-host", "first-host", "empty-host"])
+def test_a_request_without_its_one_host_is_refused(served, request_bytes):
+    reply = raw(served, request_bytes.replace(b"{host}", urlsplit(served.url).netloc.encode()))
+    assert reply.split(b"\r\n", 1)[0].split(b" ", 2)[1] == b"421"
+    assert b'"outputs"' not in reply
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LocalHost:{port}",
+                                  "[::1]:{port}"])
+def test_a_request_addressed_to_serve_is_answered(served, host):
+    port = urlsplit(served.url).port
+    response = get(served, "/api/outputs", {"Host": host.format(port=port),
+                                            "Origin": "http://evil.example"})
+    assert response.status == 200
+    assert "outputs" in json.loads(response.read())
+    # Nothing lets another origin read it, even with the right Host.
+    assert not [h for h, _ in response.getheaders() if h.lower().startswith("access-control")]
+    assert response.getheader("Cross-Origin-Resource-Policy") == "same-origin"
+
+
+@pytest.mark.parametrize("host, port, allowed", [
+    ("127.0.0.1", 8000, {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}),
+    ("localhost", 8000, {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}),
+    ("127.0.0.1", 80, {"127.0.0.1:80", "localhost:80", "[::1]:80",
+                       "127.0.0.1", "localhost", "[::1]"}),
+    ("192.168.1.20", 8000, {"192.168.1.20:8000"}),
+    ("Proofs.Example", 8000, {"proofs.example:8000"}),
+    ("0.0.0.0", 8000, {"0.0.0.0:8000"}),
+], ids=["loopback", "localhost", "port-80", "lan-address", "name", "any-address"])
+def test_the_hosts_serve_answers(host, port, allowed):
+    assert serve.allowed_hosts(host, port) == allowed
 
 
 @pytest.mark.parametrize("request_bytes", [

@@ -4,13 +4,15 @@ The build runs in the main thread (its per-output timeout is a SIGALRM), in-proc
 a warm renderer, through the same incremental cache as ``build``; the web server runs in
 a thread beside it. Each output that finishes is proofed at once and bumps the revision
 the page polls, so the first rebuilt page shows before the rest are done. The server
-answers only for its own static files, the proofs folder and the JSON API.
+answers only for its own static files, the proofs folder and the JSON API, and only to
+requests addressed to it by name (see ``allowed_hosts``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import json
 import queue
 import re
@@ -164,12 +166,41 @@ def contained(root: Path, relative: str) -> Path | None:
     return path if path.is_relative_to(root) and path.is_file() else None
 
 
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The Host headers serve answers: ``host`` and ``port`` as a browser writes them,
+    and on loopback its other loopback names too; without the port only for port 80.
+
+    DNS rebinding: a page on another site can point its own name at this address and
+    then read the proofs as same-origin. Its requests still carry its own name in Host.
+    """
+    host = host.lower()
+    names = {host}
+    with contextlib.suppress(ValueError):
+        if host == "localhost" or ipaddress.ip_address(host).is_loopback:
+            names |= {"127.0.0.1", "localhost", "::1"}
+    names = {f"[{n}]" if ":" in n else n for n in names}  # an IPv6 address in brackets
+    return frozenset({f"{n}:{port}" for n in names} | (names if port == 80 else set()))
+
+
 def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
     """A threaded server for ``live``; ``port`` 0 picks a free one."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version, sys_version = "pamphleteer", ""
         timeout = 30  # seconds: a client that connects and says nothing is let go
+        error_content_type = "text/plain; charset=utf-8"
+        error_message_format = "%(code)d %(message)s: %(explain)s\n"
+
+        def parse_request(self) -> bool:
+            """Refuse, whatever the method and path, a request not addressed to serve."""
+            if not super().parse_request():
+                return False
+            given = self.headers.get_all("Host", [])
+            if len(given) != 1 or given[0].lower() not in hosts:
+                self.send_error(HTTPStatus.MISDIRECTED_REQUEST, explain="the Host is not "
+                                "the address serve listens on (its --host and --port)")
+                return False
+            return True
 
         def do_GET(self):  # noqa: N802 (the name http.server calls)
             url = urlsplit(self.path)
@@ -200,6 +231,7 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", cache)
             self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Cross-Origin-Resource-Policy", "same-origin")
             self.end_headers()
             self.wfile.write(data)
 
@@ -212,7 +244,9 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
         def handle_error(self, request, client_address):
             pass  # a client that hung up or sent garbage: its thread ends, the server stays
 
-    return Server((host, port), Handler)
+    server = Server((host, port), Handler)
+    hosts = allowed_hosts(host, server.server_address[1])  # the port it has, if 0 was asked
+    return server
 
 
 # --- watching -------------------------------------------------------------------------
