@@ -8,7 +8,9 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import threading
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pikepdf
@@ -110,6 +112,8 @@ def outside(served) -> Path:
     "/dist/manifest.json",
     "/proofs/placard-a3-landscape-press/proofs.json",
     "/api/outputs/../../secret.png",
+    "/proofs/" + "a" * 300 + ".png",  # a name too long for the file system
+    "/static/" + "a/" * 3000 + "app.css",  # a path too long
 ])
 def test_only_its_own_files_are_served(served, outside, path):
     assert status(served, path) == 404
@@ -189,6 +193,24 @@ def test_the_hosts_serve_answers(host, port, allowed):
 def test_a_malformed_request_does_not_kill_the_server(served, request_bytes):
     raw(served, request_bytes)  # whatever it answers (400, 501, or an HTTP/0.9 page)
     assert get(served, "/api/outputs").status == 200
+
+
+def test_a_crash_in_the_handler_answers_500_and_serving_goes_on(monkeypatch):
+    """serve's own server, in this process, over state whose snapshot fails."""
+    live = serve.Live(job=None, dpi=50)
+    monkeypatch.setattr(live, "snapshot", lambda: 1 / 0)
+    server = serve.make_server(live, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        here = SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}/")
+        for _ in range(2):
+            response = get(here, "/api/outputs")
+            assert response.status == 500
+            assert b"ZeroDivisionError: division by zero (a bug" in response.read()
+            assert get(here, "/").status == 200
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.mark.parametrize("file, breakage, per_output", [

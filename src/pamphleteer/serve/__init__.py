@@ -21,7 +21,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from pamphleteer.check import Finding
 from pamphleteer.errors import PamphleteerError
@@ -134,6 +134,11 @@ class Live:
             self._set(error=e.format_message(), building=False)
 
 
+def unexpected(e: Exception) -> str:
+    """One line for an exception pamphleteer did not expect: there is no fix to suggest."""
+    return f"{type(e).__name__}: {e} (a bug in pamphleteer serve; please report it)"
+
+
 def recorded_findings(out_dir: Path) -> dict[str, list[dict]]:
     """The preflight findings the manifest holds for each output (none if unreadable)."""
     try:
@@ -161,9 +166,9 @@ def contained(root: Path, relative: str) -> Path | None:
     root = root.resolve()
     try:
         path = (root / relative).resolve()
-    except (OSError, RuntimeError):
+        return path if path.is_relative_to(root) and path.is_file() else None
+    except (OSError, RuntimeError):  # a name too long for the system, a symlink loop
         return None
-    return path if path.is_relative_to(root) and path.is_file() else None
 
 
 def allowed_hosts(host: str, port: int) -> frozenset[str]:
@@ -203,7 +208,12 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
             return True
 
         def do_GET(self):  # noqa: N802 (the name http.server calls)
-            url = urlsplit(self.path)
+            try:
+                self._get(urlsplit(self.path))
+            except Exception as e:  # a bug: this request says so, the server goes on
+                self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, explain=unexpected(e))
+
+        def _get(self, url: SplitResult) -> None:
             if url.path == "/api/outputs":
                 return self._send(json.dumps(live.snapshot()).encode(),
                                   "application/json", "no-store")
