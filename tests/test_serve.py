@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import queue
+import shutil
 import socket
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -16,8 +20,17 @@ from urllib.parse import urlsplit
 import pikepdf
 import pytest
 
-from helpers import SERVE_FILES, assert_clean_failure, edit_file, run, serving
-from pamphleteer import serve
+from helpers import (
+    CONTENT,
+    SERVE_FILES,
+    assert_clean_failure,
+    copy_project,
+    edit_file,
+    run,
+    serving,
+)
+from pamphleteer import pipeline, proofs, serve
+from pamphleteer.config import load_project
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +224,116 @@ def test_a_crash_in_the_handler_answers_500_and_serving_goes_on(monkeypatch):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_unexpected_exception_shows_in_the_banner_and_serve_goes_on(tmp_path, monkeypatch):
+    """serve itself in this process (its builds need the main thread), over a poster whose
+    second build raises a bug's exception and whose third fails to proof: each shows
+    in the banner, the last good proof is still served, and the next save clears it."""
+    project = copy_project(tmp_path / "project")
+    content = shutil.copytree(CONTENT, project / "content" / CONTENT.name)
+    builds = []
+
+    def build(job, on_output):
+        builds.append(job)
+        if len(builds) == 2:
+            raise RuntimeError("injected\nbuild failure")
+        return pipeline.build(job, on_output)
+
+    def render_proofs(*args):
+        if len(builds) == 3:
+            raise ValueError("injected proof failure")
+        return proofs.render_proofs(*args)
+
+    monkeypatch.setattr(serve, "build", build)
+    monkeypatch.setattr(serve, "render_proofs", render_proofs)
+
+    def make_job() -> pipeline.Job:
+        return pipeline.Job(project=load_project(project), content_dir=content,
+                            out_dir=project / "dist", targets=("poster-a3",),
+                            variants=("screen",))
+
+    live = serve.Live(make_job(), dpi=20)
+    server = serve.make_server(live, "127.0.0.1", 0)
+    here = SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}/")
+    stop = threading.Event()
+
+    def api_until(until, what: str) -> dict:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not stop.is_set():  # (set if serve ends)
+            data = json.loads(get(here, "/api/outputs").read())
+            if until(data):
+                return data
+            time.sleep(0.05)
+        raise AssertionError(f"{what} not within 120 s, or serve ended; last state: {data}")
+
+    def save() -> None:
+        slogans = content / "slogans.md"
+        slogans.write_text(slogans.read_text(encoding="utf-8"), encoding="utf-8")
+
+    def scenario() -> None:
+        try:
+            data = api_until(lambda d: d["outputs"] and not d["building"], "the first build")
+            assert data["error"] is None
+            png = data["outputs"][0]["pages"][0]["png"]
+            save()
+            data = api_until(lambda d: d["error"], "the build's exception in the banner")
+            assert data["error"] == ("RuntimeError: injected build failure "
+                                     "(a bug in pamphleteer; please report it)")
+            assert data["outputs"][0]["pages"][0]["png"] == png
+            assert get(here, png).status == 200, "the last good proof is still served"
+            save()
+            data = api_until(lambda d: "ValueError" in d["error"], "the proof's exception")
+            assert data["error"] == ("1 output(s) failed: poster-a3-screen.pdf: ValueError: "
+                                     "injected proof failure (a bug in pamphleteer; please "
+                                     "report it)")
+            assert data["outputs"][0]["findings"][0]["severity"] == "error"
+            save()
+            data = api_until(lambda d: d["error"] is None and not d["building"], "recovery")
+            assert data["outputs"][0]["findings"] == []
+            assert data["outputs"][0]["pages"][0]["png"] == png
+        finally:
+            stop.set()
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            checked = pool.submit(scenario)
+            serve.run(live, make_job, stop)
+            checked.result()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(builds) == 4
+
+
+def test_a_failing_watch_shows_in_the_banner_and_starts_over(tmp_path, monkeypatch):
+    import watchfiles
+
+    calls = []
+
+    def watch(*paths, stop_event, **options):
+        calls.append(paths)
+        if len(calls) == 1:
+            raise OSError("injected watch failure")
+        yield {(watchfiles.Change.modified, "saved.md")}
+        stop_event.wait()
+
+    monkeypatch.setattr(watchfiles, "watch", watch)
+    project = copy_project(tmp_path / "project")
+    job = pipeline.Job(project=load_project(project), content_dir=project, out_dir=tmp_path)
+    saves, stop, fails = queue.Queue(), threading.Event(), []
+    watcher = threading.Thread(target=serve._watch, args=(job, lambda: job, saves, stop,
+                                                          fails.append))
+    watcher.start()
+    try:
+        assert saves.get(timeout=30) == {"saved.md"}, "after the failure, it watches again"
+    finally:
+        stop.set()
+        watcher.join(30)
+    assert fails == ["watching for saves: OSError: injected watch failure (a bug in "
+                     "pamphleteer; please report it)"]
+    assert not watcher.is_alive()
 
 
 @pytest.mark.parametrize("file, breakage, per_output", [

@@ -111,6 +111,8 @@ class Live:
                                       self.dpi)
             except PamphleteerError as e:
                 output.error = e.format_message()
+            except Exception as e:  # PDFium failing on a page of a damaged file, say
+                output.error = f"{output.target.file}: {one_line(e)}"
         entry = self._entry(output, pages)
         with self.lock:
             if self.entries.get(output.target.file) != entry:
@@ -118,7 +120,10 @@ class Live:
                 self.revision += 1
 
     def rebuild(self, job: Job) -> None:
-        """Build what changed, most visible first; a failure becomes the page's banner."""
+        """Build what changed, most visible first; a failure becomes the page's banner.
+
+        Any failure, a bug included: serve must outlive it to show the next save's build.
+        """
         self.job = job
         self._set(building=True)
         try:
@@ -130,13 +135,17 @@ class Live:
             self.recorded = recorded_findings(job.out_dir)
             failed = failure(build(job, self.on_output))
             self._set(error=failed.format_message() if failed else None, building=False)
-        except PamphleteerError as e:
-            self._set(error=e.format_message(), building=False)
+        except Exception as e:
+            self._set(error=one_line(e), building=False)
 
 
-def unexpected(e: Exception) -> str:
-    """One line for an exception pamphleteer did not expect: there is no fix to suggest."""
-    return f"{type(e).__name__}: {e} (a bug in pamphleteer serve; please report it)"
+def one_line(e: Exception) -> str:
+    """What the page shows for ``e``: a PamphleteerError's own message, which says what to
+    fix; any other exception is a bug, named by its type, as there is no fix to suggest."""
+    if isinstance(e, PamphleteerError):
+        return e.format_message()
+    message = " ".join(str(e).split()) or "no message"
+    return f"{type(e).__name__}: {message} (a bug in pamphleteer; please report it)"
 
 
 def recorded_findings(out_dir: Path) -> dict[str, list[dict]]:
@@ -211,7 +220,7 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
             try:
                 self._get(urlsplit(self.path))
             except Exception as e:  # a bug: this request says so, the server goes on
-                self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, explain=unexpected(e))
+                self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, explain=one_line(e))
 
         def _get(self, url: SplitResult) -> None:
             if url.path == "/api/outputs":
@@ -268,15 +277,17 @@ def watched(job: Job) -> list[Path]:
     return [job.content_dir, p.layouts_dir, p.fonts_dir, p.root / "pamphleteer.toml"]
 
 
-def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue,
-           stop: threading.Event) -> None:
+def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue, stop: threading.Event,
+           fail: Callable[[str], None]) -> None:
     """Put the paths each save changed into ``saves`` until ``stop``.
 
     Runs in its own thread, started before the first build, so a save made while a build
     runs is never missed. A short debounce: an editor's save is a burst of events within
     a few milliseconds, and every millisecond waited here is one the page refreshes later.
     When ``pamphleteer.toml`` changes the watch starts over, on the folders it now names
-    (an editor may also have replaced the file, leaving the old watch on nothing).
+    (an editor may also have replaced the file, leaving the old watch on nothing). If the
+    watch itself fails, ``fail`` shows why and it starts over, after a pause so that a
+    lasting failure does not spin.
     """
     from watchfiles import DefaultFilter, watch
 
@@ -285,13 +296,17 @@ def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue,
         # Never the output folder, should it lie inside a watched one: each build would
         # set off the next.
         ignore = DefaultFilter(ignore_paths=[job.out_dir])
-        for found in watch(*[p for p in watched(job) if p.exists()], watch_filter=ignore,
-                           debounce=40, step=10, stop_event=stop):
-            paths = {path for _, path in found}
-            saves.put(paths)
-            if config in paths:
-                break
-        with contextlib.suppress(PamphleteerError):
+        try:
+            for found in watch(*[p for p in watched(job) if p.exists()], watch_filter=ignore,
+                               debounce=40, step=10, stop_event=stop):
+                paths = {path for _, path in found}
+                saves.put(paths)
+                if config in paths:
+                    break
+        except Exception as e:
+            fail(f"watching for saves: {one_line(e)}")
+            stop.wait(1)
+        with contextlib.suppress(Exception):  # the next rebuild, reading it too, reports it
             job = make_job()
 
 
@@ -313,10 +328,12 @@ def run(live: Live, make_job: Callable[[], Job], stop: threading.Event | None = 
     stop = stop or threading.Event()
     job = make_job()
     saves: queue.Queue = queue.Queue()
-    threading.Thread(target=_watch, args=(job, make_job, saves, stop), daemon=True).start()
+    threading.Thread(target=_watch, args=(job, make_job, saves, stop, live.fail),
+                     daemon=True).start()
     try:
         live.rebuild(job)  # the first build may use every core; rebuilds stay in-process
-        warm_up(job)
+        with contextlib.suppress(Exception):  # only for speed; the next rebuild reports it
+            warm_up(job)
         while not stop.is_set():
             try:
                 saves.get(timeout=0.2)
@@ -327,7 +344,7 @@ def run(live: Live, make_job: Callable[[], Job], stop: threading.Event | None = 
             try:
                 job = make_job()
                 live.rebuild(dataclasses.replace(job, jobs=1, first=MOST_VISIBLE_FIRST))
-            except PamphleteerError as e:
-                live.fail(e.format_message())
+            except Exception as e:  # reading the project again; rebuild reports its own
+                live.fail(one_line(e))
     finally:
         stop.set()
