@@ -6,14 +6,31 @@ One server for the module, over a copy of the project; requests go over real soc
 from __future__ import annotations
 
 import http.client
+import json
+import queue
+import shutil
 import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pikepdf
 import pytest
 
-from helpers import SERVE_FILES, assert_clean_failure, edit_file, run, serving
+from helpers import (
+    CONTENT,
+    SERVE_FILES,
+    assert_clean_failure,
+    copy_project,
+    edit_file,
+    run,
+    serving,
+)
+from pamphleteer import pipeline, proofs, serve
+from pamphleteer.config import load_project
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +52,18 @@ def raw(served, request: bytes) -> bytes:
 
 
 def status(served, path: str) -> int:
-    reply = raw(served, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    host = urlsplit(served.url).netloc
+    reply = raw(served, f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                .encode())
     return int(reply.split(b" ", 2)[1])
 
 
-def get(served, path: str) -> http.client.HTTPResponse:
+def get(served, path: str, headers: dict[str, str] | None = None,
+        method: str = "GET") -> http.client.HTTPResponse:
+    """The reply to ``method path``; a ``Host`` in ``headers`` replaces the right one."""
     url = urlsplit(served.url)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-    connection.request("GET", path)
+    connection.request(method, path, headers=headers or {})
     return connection.getresponse()
 
 
@@ -104,9 +125,73 @@ def outside(served) -> Path:
     "/dist/manifest.json",
     "/proofs/placard-a3-landscape-press/proofs.json",
     "/api/outputs/../../secret.png",
+    "/proofs/" + "a" * 300 + ".png",  # a name too long for the file system
+    "/static/" + "a/" * 3000 + "app.css",  # a path too long
 ])
 def test_only_its_own_files_are_served(served, outside, path):
     assert status(served, path) == 404
+
+
+REFUSED_HOSTS = ["evil.example", "evil.example:{port}", "127.0.0.1:{other}", "127.0.0.1",
+                 "localhost", "[::1]:{other}", "127.0.0.1:{port}.evil.example",
+                 "127.0.0.2:{port}", "0.0.0.0:{port}"]
+
+
+@pytest.mark.parametrize("host", REFUSED_HOSTS)
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/"), ("GET", "/api/outputs"), ("GET", "/static/app.js"),
+    ("GET", "/proofs/poster-a3-press/page-001.png"), ("GET", "/nowhere"),
+    ("POST", "/api/outputs"), ("HEAD", "/"), ("OPTIONS", "*"),
+])
+def test_a_request_for_another_host_is_refused(served, host, method, path):
+    """DNS rebinding: a page elsewhere that points its own name at 127.0.0.1 reads nothing."""
+    port = urlsplit(served.url).port
+    response = get(served, path, {"Host": host.format(port=port, other=port + 1)}, method)
+    assert response.status == 421
+    assert response.getheader("Content-Type").startswith("text/plain")
+    assert response.getheader("Access-Control-Allow-Origin") is None
+    body = response.read()
+    if method != "HEAD":
+        assert body.startswith(b"421 ") and len(body) < 200 and b"<" not in body
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GET /api/outputs HTTP/1.0\r\n\r\n",
+    b"GET /api/outputs HTTP/1.1\r\nConnection: close\r\n\r\n",
+    b"GET /api/outputs HTTP/1.1\r\nHost: {host}\r\nHost: evil.example\r\n\r\n",
+    b"GET /api/outputs HTTP/1.1\r\nHost: evil.example\r\nHost: {host}\r\n\r\n",
+    b"GET /api/outputs HTTP/1.1\r\nHost:\r\n\r\n",
+], ids=["http-1.0-no-host", "http-1.1-no-host", "second-host", "first-host", "empty-host"])
+def test_a_request_without_its_one_host_is_refused(served, request_bytes):
+    reply = raw(served, request_bytes.replace(b"{host}", urlsplit(served.url).netloc.encode()))
+    assert reply.split(b"\r\n", 1)[0].split(b" ", 2)[1] == b"421"
+    assert b'"outputs"' not in reply
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LocalHost:{port}",
+                                  "[::1]:{port}"])
+def test_a_request_addressed_to_serve_is_answered(served, host):
+    port = urlsplit(served.url).port
+    response = get(served, "/api/outputs", {"Host": host.format(port=port),
+                                            "Origin": "http://evil.example"})
+    assert response.status == 200
+    assert "outputs" in json.loads(response.read())
+    # Nothing lets another origin read it, even with the right Host.
+    assert not [h for h, _ in response.getheaders() if h.lower().startswith("access-control")]
+    assert response.getheader("Cross-Origin-Resource-Policy") == "same-origin"
+
+
+@pytest.mark.parametrize("host, port, allowed", [
+    ("127.0.0.1", 8000, {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}),
+    ("localhost", 8000, {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}),
+    ("127.0.0.1", 80, {"127.0.0.1:80", "localhost:80", "[::1]:80",
+                       "127.0.0.1", "localhost", "[::1]"}),
+    ("192.168.1.20", 8000, {"192.168.1.20:8000"}),
+    ("Proofs.Example", 8000, {"proofs.example:8000"}),
+    ("0.0.0.0", 8000, {"0.0.0.0:8000"}),
+], ids=["loopback", "localhost", "port-80", "lan-address", "name", "any-address"])
+def test_the_hosts_serve_answers(host, port, allowed):
+    assert serve.allowed_hosts(host, port) == allowed
 
 
 @pytest.mark.parametrize("request_bytes", [
@@ -121,6 +206,134 @@ def test_only_its_own_files_are_served(served, outside, path):
 def test_a_malformed_request_does_not_kill_the_server(served, request_bytes):
     raw(served, request_bytes)  # whatever it answers (400, 501, or an HTTP/0.9 page)
     assert get(served, "/api/outputs").status == 200
+
+
+def test_a_crash_in_the_handler_answers_500_and_serving_goes_on(monkeypatch):
+    """serve's own server, in this process, over state whose snapshot fails."""
+    live = serve.Live(job=None, dpi=50)
+    monkeypatch.setattr(live, "snapshot", lambda: 1 / 0)
+    server = serve.make_server(live, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        here = SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}/")
+        for _ in range(2):
+            response = get(here, "/api/outputs")
+            assert response.status == 500
+            assert b"ZeroDivisionError: division by zero (a bug" in response.read()
+            assert get(here, "/").status == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_unexpected_exception_shows_in_the_banner_and_serve_goes_on(tmp_path, monkeypatch):
+    """serve itself in this process (its builds need the main thread), over a poster whose
+    second build raises a bug's exception and whose third fails to proof: each shows
+    in the banner, the last good proof is still served, and the next save clears it."""
+    project = copy_project(tmp_path / "project")
+    content = shutil.copytree(CONTENT, project / "content" / CONTENT.name)
+    builds = []
+
+    def build(job, on_output):
+        builds.append(job)
+        if len(builds) == 2:
+            raise RuntimeError("injected\nbuild failure")
+        return pipeline.build(job, on_output)
+
+    def render_proofs(*args):
+        if len(builds) == 3:
+            raise ValueError("injected proof failure")
+        return proofs.render_proofs(*args)
+
+    monkeypatch.setattr(serve, "build", build)
+    monkeypatch.setattr(serve, "render_proofs", render_proofs)
+
+    def make_job() -> pipeline.Job:
+        return pipeline.Job(project=load_project(project), content_dir=content,
+                            out_dir=project / "dist", targets=("poster-a3",),
+                            variants=("screen",))
+
+    live = serve.Live(make_job(), dpi=20)
+    server = serve.make_server(live, "127.0.0.1", 0)
+    here = SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}/")
+    stop = threading.Event()
+
+    def api_until(until, what: str) -> dict:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not stop.is_set():  # (set if serve ends)
+            data = json.loads(get(here, "/api/outputs").read())
+            if until(data):
+                return data
+            time.sleep(0.05)
+        raise AssertionError(f"{what} not within 120 s, or serve ended; last state: {data}")
+
+    def save() -> None:
+        slogans = content / "slogans.md"
+        slogans.write_text(slogans.read_text(encoding="utf-8"), encoding="utf-8")
+
+    def scenario() -> None:
+        try:
+            data = api_until(lambda d: d["outputs"] and not d["building"], "the first build")
+            assert data["error"] is None
+            png = data["outputs"][0]["pages"][0]["png"]
+            save()
+            data = api_until(lambda d: d["error"], "the build's exception in the banner")
+            assert data["error"] == ("RuntimeError: injected build failure "
+                                     "(a bug in pamphleteer; please report it)")
+            assert data["outputs"][0]["pages"][0]["png"] == png
+            assert get(here, png).status == 200, "the last good proof is still served"
+            save()
+            data = api_until(lambda d: "ValueError" in d["error"], "the proof's exception")
+            assert data["error"] == ("1 output(s) failed: poster-a3-screen.pdf: ValueError: "
+                                     "injected proof failure (a bug in pamphleteer; please "
+                                     "report it)")
+            assert data["outputs"][0]["findings"][0]["severity"] == "error"
+            save()
+            data = api_until(lambda d: d["error"] is None and not d["building"], "recovery")
+            assert data["outputs"][0]["findings"] == []
+            assert data["outputs"][0]["pages"][0]["png"] == png
+        finally:
+            stop.set()
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            checked = pool.submit(scenario)
+            serve.run(live, make_job, stop)
+            checked.result()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(builds) == 4
+
+
+def test_a_failing_watch_shows_in_the_banner_and_starts_over(tmp_path, monkeypatch):
+    import watchfiles
+
+    calls = []
+
+    def watch(*paths, stop_event, **options):
+        calls.append(paths)
+        if len(calls) == 1:
+            raise OSError("injected watch failure")
+        yield {(watchfiles.Change.modified, "saved.md")}
+        stop_event.wait()
+
+    monkeypatch.setattr(watchfiles, "watch", watch)
+    project = copy_project(tmp_path / "project")
+    job = pipeline.Job(project=load_project(project), content_dir=project, out_dir=tmp_path)
+    saves, stop, fails = queue.Queue(), threading.Event(), []
+    watcher = threading.Thread(target=serve._watch, args=(job, lambda: job, saves, stop,
+                                                          fails.append))
+    watcher.start()
+    try:
+        assert saves.get(timeout=30) == {"saved.md"}, "after the failure, it watches again"
+    finally:
+        stop.set()
+        watcher.join(30)
+    assert fails == ["watching for saves: OSError: injected watch failure (a bug in "
+                     "pamphleteer; please report it)"]
+    assert not watcher.is_alive()
 
 
 @pytest.mark.parametrize("file, breakage, per_output", [

@@ -211,8 +211,9 @@ def merge_command(shards, out_dir, make_zip):
 @cli.command("serve")
 @selection_options
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; another than 127.0.0.1 shares your proofs on "
-                   "the network.")
+              help="Address to listen on, and the name the page must be opened by "
+                   "(localhost too, on loopback); another than 127.0.0.1 shares your "
+                   "proofs on the network.")
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8000,
               show_default=True, help="Port to listen on; 0 picks a free one.")
 @dpi_option

@@ -4,13 +4,15 @@ The build runs in the main thread (its per-output timeout is a SIGALRM), in-proc
 a warm renderer, through the same incremental cache as ``build``; the web server runs in
 a thread beside it. Each output that finishes is proofed at once and bumps the revision
 the page polls, so the first rebuilt page shows before the rest are done. The server
-answers only for its own static files, the proofs folder and the JSON API.
+answers only for its own static files, the proofs folder and the JSON API, and only to
+requests addressed to it by name (see ``allowed_hosts``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import json
 import queue
 import re
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from pamphleteer.check import Finding
 from pamphleteer.errors import PamphleteerError
@@ -110,6 +112,8 @@ class Live:
                                       self.dpi)
             except PamphleteerError as e:
                 output.error = e.format_message()
+            except Exception as e:  # PDFium failing on a page of a damaged file, say
+                output.error = f"{output.target.file}: {one_line(e)}"
         entry = self._entry(output, pages)
         with self.lock:
             if self.entries.get(output.target.file) != entry:
@@ -117,7 +121,10 @@ class Live:
                 self.revision += 1
 
     def rebuild(self, job: Job) -> None:
-        """Build what changed, most visible first; a failure becomes the page's banner."""
+        """Build what changed, most visible first; a failure becomes the page's banner.
+
+        Any failure, a bug included: serve must outlive it to show the next save's build.
+        """
         self.job = job
         self._set(building=True)
         try:
@@ -129,8 +136,17 @@ class Live:
             self.recorded = recorded_findings(job.out_dir)
             failed = failure(build(job, self.on_output))
             self._set(error=failed.format_message() if failed else None, building=False)
-        except PamphleteerError as e:
-            self._set(error=e.format_message(), building=False)
+        except Exception as e:
+            self._set(error=one_line(e), building=False)
+
+
+def one_line(e: Exception) -> str:
+    """What the page shows for ``e``: a PamphleteerError's own message, which says what to
+    fix; any other exception is a bug, named by its type, as there is no fix to suggest."""
+    if isinstance(e, PamphleteerError):
+        return e.format_message()
+    message = " ".join(str(e).split()) or "no message"
+    return f"{type(e).__name__}: {message} (a bug in pamphleteer; please report it)"
 
 
 def recorded_findings(out_dir: Path) -> dict[str, list[dict]]:
@@ -160,9 +176,25 @@ def contained(root: Path, relative: str) -> Path | None:
     root = root.resolve()
     try:
         path = (root / relative).resolve()
-    except (OSError, RuntimeError):
+        return path if path.is_relative_to(root) and path.is_file() else None
+    except (OSError, RuntimeError):  # a name too long for the system, a symlink loop
         return None
-    return path if path.is_relative_to(root) and path.is_file() else None
+
+
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The Host headers serve answers: ``host`` and ``port`` as a browser writes them,
+    and on loopback its other loopback names too; without the port only for port 80.
+
+    DNS rebinding: a page on another site can point its own name at this address and
+    then read the proofs as same-origin. Its requests still carry its own name in Host.
+    """
+    host = host.lower()
+    names = {host}
+    with contextlib.suppress(ValueError):
+        if host == "localhost" or ipaddress.ip_address(host).is_loopback:
+            names |= {"127.0.0.1", "localhost", "::1"}
+    names = {f"[{n}]" if ":" in n else n for n in names}  # an IPv6 address in brackets
+    return frozenset({f"{n}:{port}" for n in names} | (names if port == 80 else set()))
 
 
 def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
@@ -171,9 +203,27 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         server_version, sys_version = "pamphleteer", ""
         timeout = 30  # seconds: a client that connects and says nothing is let go
+        error_content_type = "text/plain; charset=utf-8"
+        error_message_format = "%(code)d %(message)s: %(explain)s\n"
+
+        def parse_request(self) -> bool:
+            """Refuse, whatever the method and path, a request not addressed to serve."""
+            if not super().parse_request():
+                return False
+            given = self.headers.get_all("Host", [])
+            if len(given) != 1 or given[0].lower() not in hosts:
+                self.send_error(HTTPStatus.MISDIRECTED_REQUEST, explain="the Host is not "
+                                "the address serve listens on (its --host and --port)")
+                return False
+            return True
 
         def do_GET(self):  # noqa: N802 (the name http.server calls)
-            url = urlsplit(self.path)
+            try:
+                self._get(urlsplit(self.path))
+            except Exception as e:  # a bug: this request says so, the server goes on
+                self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, explain=one_line(e))
+
+        def _get(self, url: SplitResult) -> None:
             if url.path == "/api/outputs":
                 return self._send(json.dumps(live.snapshot()).encode(),
                                   "application/json", "no-store")
@@ -201,6 +251,7 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", cache)
             self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Cross-Origin-Resource-Policy", "same-origin")
             self.end_headers()
             self.wfile.write(data)
 
@@ -213,7 +264,9 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
         def handle_error(self, request, client_address):
             pass  # a client that hung up or sent garbage: its thread ends, the server stays
 
-    return Server((host, port), Handler)
+    server = Server((host, port), Handler)
+    hosts = allowed_hosts(host, server.server_address[1])  # the port it has, if 0 was asked
+    return server
 
 
 # --- watching -------------------------------------------------------------------------
@@ -225,15 +278,17 @@ def watched(job: Job) -> list[Path]:
     return [job.content_dir, p.layouts_dir, p.fonts_dir, p.root / "pamphleteer.toml"]
 
 
-def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue,
-           stop: threading.Event) -> None:
+def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue, stop: threading.Event,
+           fail: Callable[[str], None]) -> None:
     """Put the paths each save changed into ``saves`` until ``stop``.
 
     Runs in its own thread, started before the first build, so a save made while a build
     runs is never missed. A short debounce: an editor's save is a burst of events within
     a few milliseconds, and every millisecond waited here is one the page refreshes later.
     When ``pamphleteer.toml`` changes the watch starts over, on the folders it now names
-    (an editor may also have replaced the file, leaving the old watch on nothing).
+    (an editor may also have replaced the file, leaving the old watch on nothing). If the
+    watch itself fails, ``fail`` shows why and it starts over, after a pause so that a
+    lasting failure does not spin.
     """
     from watchfiles import DefaultFilter, watch
 
@@ -242,13 +297,17 @@ def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue,
         # Never the output folder, should it lie inside a watched one: each build would
         # set off the next.
         ignore = DefaultFilter(ignore_paths=[job.out_dir])
-        for found in watch(*[p for p in watched(job) if p.exists()], watch_filter=ignore,
-                           debounce=40, step=10, stop_event=stop):
-            paths = {path for _, path in found}
-            saves.put(paths)
-            if config in paths:
-                break
-        with contextlib.suppress(PamphleteerError):
+        try:
+            for found in watch(*[p for p in watched(job) if p.exists()], watch_filter=ignore,
+                               debounce=40, step=10, stop_event=stop):
+                paths = {path for _, path in found}
+                saves.put(paths)
+                if config in paths:
+                    break
+        except Exception as e:
+            fail(f"watching for saves: {one_line(e)}")
+            stop.wait(1)
+        with contextlib.suppress(Exception):  # the next rebuild, reading it too, reports it
             job = make_job()
 
 
@@ -269,10 +328,12 @@ def run(live: Live, make_job: Callable[[], Job], stop: threading.Event | None = 
     stop = stop or threading.Event()
     job = make_job()
     saves: queue.Queue = queue.Queue()
-    threading.Thread(target=_watch, args=(job, make_job, saves, stop), daemon=True).start()
+    threading.Thread(target=_watch, args=(job, make_job, saves, stop, live.fail),
+                     daemon=True).start()
     try:
         live.rebuild(job)  # the first build may use every core; rebuilds stay in-process
-        warm_up(job)
+        with contextlib.suppress(Exception):  # only for speed; the next rebuild reports it
+            warm_up(job)
         while not stop.is_set():
             try:
                 saves.get(timeout=0.2)
@@ -283,7 +344,7 @@ def run(live: Live, make_job: Callable[[], Job], stop: threading.Event | None = 
             try:
                 job = make_job()
                 live.rebuild(dataclasses.replace(job, jobs=1, first=MOST_VISIBLE_FIRST))
-            except PamphleteerError as e:
-                live.fail(e.format_message())
+            except Exception as e:  # reading the project again; rebuild reports its own
+                live.fail(one_line(e))
     finally:
         stop.set()
