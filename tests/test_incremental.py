@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from helpers import run
 from pamphleteer import inputs, outputs, pipeline
 from pamphleteer.cli import cli
 from pamphleteer.config import load_project
@@ -328,6 +329,34 @@ def test_crashed_worker_fails_only_its_output(tmp_path, monkeypatch):
     assert errors == dict.fromkeys(["flyer-a6-press.pdf", "flyer-a6-screen.pdf",
                                     "poster-a3-desk.pdf", "poster-a3-press.pdf",
                                     "poster-a3-screen.pdf"])
+
+
+def test_unexpected_exception_fails_only_its_output(tmp_path, monkeypatch):
+    def bug():
+        raise KeyError("boom")
+
+    errors = build_with_sabotage(tmp_path, monkeypatch, bug, ("flyer-a6", "poster-a3"), jobs=2)
+    error = errors.pop("flyer-a6-desk.pdf")
+    assert error.startswith("flyer-a6-desk.pdf: bug: KeyError: 'boom'")
+    assert "--debug" in error and "\n" not in error
+    assert "flyer-a6-desk.pdf was not built" in errors.pop("flyer-a6-4up-a4.pdf")
+    assert set(errors.values()) == {None}
+
+
+def test_debug_prints_a_bugs_traceback(tmp_path, monkeypatch):
+    def bug(*args):
+        raise KeyError("boom")
+
+    project = make_project(tmp_path / "p")
+    monkeypatch.setattr(pipeline, "build_output", bug)
+    args = ("build", "--project", project, "poster-a3", "--variant", "desk", "--jobs", "1",
+            "--out", tmp_path / "out")
+    plain = run(*args)
+    assert plain.exit_code == 1 and "Traceback" not in plain.output
+    assert "poster-a3-desk.pdf: bug: KeyError: 'boom'" in plain.output
+    debug = run("--debug", *args)
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last)" in debug.output and "KeyError" in debug.output
 
 
 def test_deleted_output_is_rebuilt_alone(small):
