@@ -15,12 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape, unescape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import markdown
 import yaml
 
 from pamphleteer import contain
 from pamphleteer.errors import ContentError
+
+if TYPE_CHECKING:
+    from pamphleteer.editions import Edition
 
 ARTICLE = "article.md"
 SLOGANS = "slogans.md"
@@ -87,6 +91,8 @@ class Content:
     #: What ``contain`` refused, by the part of the content it was in (``article.title``,
     #: ``slogans[2]``: the names ``inputs`` records reads by), as a one-line error.
     refused: dict[str, str] = field(default_factory=dict)
+    files: tuple[str, str] = (ARTICLE, SLOGANS)  # the article's and slogans' file names
+    edition: Edition | None = None  # the local group's details, shown in a panel
 
     @property
     def name(self) -> str:
@@ -100,12 +106,12 @@ class Content:
     def texts(self) -> dict[str, str]:
         """Every text that will be typeset, by where it comes from (for glyph checks)."""
         a = self.article
-        article = self.folder / ARTICLE
+        article = self.folder / self.files[0]
         found = {f"{article}: {key}": plain(getattr(a, key))
                  for key in ("title", "headline", "standfirst", "author", "source", "date")}
         found[f"{article}: body"] = plain(a.body_html)
         for s in self.slogans:
-            found[f"{self.folder / SLOGANS}:{s.line}"] = s.text
+            found[f"{self.folder / self.files[1]}:{s.line}"] = s.text
         return found
 
 
@@ -219,9 +225,11 @@ def _check_text(path: Path, line: int, text: str) -> None:
             )
 
 
-def load_article(folder: Path, refused: dict[str, str] | None = None) -> Article:
-    """Read ``article.md``; what containment refuses goes into ``refused``."""
-    path = folder / ARTICLE
+def load_article(folder: Path, refused: dict[str, str] | None = None,
+                 name: str = ARTICLE) -> Article:
+    """Read ``article.md`` (or the translation ``name``); what containment refuses goes
+    into ``refused``."""
+    path = folder / name
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as e:
@@ -258,11 +266,11 @@ def load_article(folder: Path, refused: dict[str, str] | None = None) -> Article
     )
 
 
-def load_slogans(folder: Path, lang: str = "en",
-                 refused: dict[str, str] | None = None) -> tuple[Slogan, ...]:
-    """Read ``slogans.md``: one slogan per list item, continuation lines indented; what
-    containment refuses goes into ``refused``."""
-    path = folder / SLOGANS
+def load_slogans(folder: Path, lang: str = "en", refused: dict[str, str] | None = None,
+                 name: str = SLOGANS) -> tuple[Slogan, ...]:
+    """Read ``slogans.md`` (or the translation ``name``): one slogan per list item,
+    continuation lines indented; what containment refuses goes into ``refused``."""
+    path = folder / name
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -297,15 +305,46 @@ def load_slogans(folder: Path, lang: str = "en",
     return tuple(slogans)
 
 
-def load_content(folder: Path) -> Content:
-    """Read a content folder; the article is required, the slogans list may be absent."""
+def translations(folder: Path) -> dict[str, str]:
+    """The languages a content folder has besides its own, each with its article's file
+    name: ``article.es.md`` is Spanish (its slogans, ``slogans.es.md``)."""
+    found = {}
+    for path in sorted(folder.glob("article.*.md")):
+        lang = path.name[len("article."):-len(".md")]
+        if not _LANG_RE.match(lang):
+            raise ContentError(f"{path}: {lang!r} is not a language tag; name a translation "
+                               "article.LANG.md, e.g. article.es.md or article.pt-BR.md")
+        found[lang] = path.name
+    return found
+
+
+def languages(folder: Path) -> list[str]:
+    """Every language the content folder is written in: its own (``article.md``'s), then
+    its translations'."""
+    return list(dict.fromkeys([load_article(folder).lang, *translations(folder)]))
+
+
+def load_content(folder: Path, lang: str | None = None) -> Content:
+    """Read a content folder, in its own language or (``lang``) a translation; the
+    article is required, the slogans list may be absent."""
     if not folder.is_dir():
         raise ContentError(
             f"{folder}: content folder not found; pass --content PATH to a folder "
             f"holding {ARTICLE} (and {SLOGANS})"
         )
+    names = (ARTICLE, SLOGANS)
+    if lang is not None and lang != load_article(folder).lang:
+        if lang not in translations(folder):
+            raise ContentError(
+                f"{folder}: no {lang!r} translation (article.{lang}.md); this folder has "
+                f"{', '.join(languages(folder))}")
+        names = (f"article.{lang}.md", f"slogans.{lang}.md")
     refused: dict[str, str] = {}
-    article = load_article(folder, refused)
-    slogans = load_slogans(folder, article.lang, refused)
-    return Content(folder=folder, article=article, slogans=slogans, refused=refused)
+    article = load_article(folder, refused, names[0])
+    if lang is not None and article.lang != lang:
+        raise ContentError(f"{folder / names[0]}: its front matter says lang: {article.lang}, "
+                           f"but its name says {lang}; make them agree")
+    slogans = load_slogans(folder, article.lang, refused, names[1])
+    return Content(folder=folder, article=article, slogans=slogans, refused=refused,
+                   files=names)
 

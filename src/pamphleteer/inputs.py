@@ -3,7 +3,7 @@
 An output depends on the tool's version, its layout's files, the fonts, the project's
 configuration and the parts of the content that its template actually reads. The
 template is rendered once with the same views of the content it gets when the output
-is built (``typeset.TemplateArticle`` and ``TemplateSlogans``), noting every part they
+is built (``typeset.TemplateFields`` and ``TemplateSlogans``), noting every part they
 hand out, so a flyer that shows three slogans does not depend on the fourth, and a
 poster that never reads the article's body is not rebuilt when the body changes. The
 dependency is read from the template itself, never declared by hand, so it cannot

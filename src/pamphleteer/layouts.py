@@ -259,3 +259,37 @@ def _template_place(error: Exception) -> str:
             place = f"{filename}:{tb.tb_lineno}: "
         tb = tb.tb_next
     return place
+
+
+STRINGS = "strings"
+
+
+def strings(layout: Layout, lang: str) -> dict[str, str]:
+    """The words a layout prints (``by``, the edition panel's captions), in ``lang``.
+
+    Read from ``strings/<lang>.toml`` in the layout's folders, its own first, so a layout
+    can reword what ``_base/strings/`` says; ``pt-BR`` falls back to ``pt``. Templates
+    hold no words of their own: every language's are here.
+    """
+    tags = dict.fromkeys([lang, lang.split("-")[0]])
+    for tag in tags:
+        files = [f / STRINGS / f"{tag}.toml" for f in reversed(layout.folders)]
+        found = [f for f in files if f.is_file()]
+        if found:
+            merged: dict[str, str] = {}
+            for path in found:
+                merged |= _strings_file(path, path.stat().st_mtime_ns)
+            return merged
+    base = layout.folders[-1] / STRINGS
+    raise ConfigError(f"{base / (lang + '.toml')}: no strings for language {lang!r}; copy "
+                      f"{base / 'en.toml'} to {lang}.toml and translate its values")
+
+
+@functools.cache
+def _strings_file(path: Path, mtime_ns: int) -> dict[str, str]:
+    """One strings file, read again only when it changes (``serve`` keeps running)."""
+    data = _read_toml(path)
+    bad = [k for k, v in data.items() if not isinstance(v, str)]
+    if bad:
+        raise ConfigError(f"{path}: {', '.join(bad)}: must be text; quote the value")
+    return data

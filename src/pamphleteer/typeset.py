@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from pamphleteer.content import Content, plain
+from pamphleteer.editions import direction, panel
 from pamphleteer.errors import RenderError
-from pamphleteer.layouts import css_properties, render_template
+from pamphleteer.layouts import css_properties, render_template, strings
 
 if TYPE_CHECKING:
     from pamphleteer.config import Project
@@ -50,19 +51,21 @@ def body_class(target: Target) -> str:
     return f"layout-{target.layout.name} size-{target.size.name} variant-{target.variant.name}"
 
 
-class TemplateArticle(Mapping):
-    """The article's fields as a template sees them. With ``read``, every field handed
-    out is noted there, however the template asks: an attribute, an item, ``.get``, a
-    loop over ``items()``, a filter such as ``dictsort``, or the whole as a string."""
+class TemplateFields(Mapping):
+    """Named fields (the article's, an edition's) as a template sees them. With
+    ``read``, every field handed out is noted there as ``<what>.<name>``, however the
+    template asks: an attribute, an item, ``.get``, a loop over ``items()``, a filter
+    such as ``dictsort``, or the whole as a string."""
 
-    def __init__(self, fields: dict, read: dict[str, object] | None = None):
+    def __init__(self, what: str, fields: dict, read: dict[str, object] | None = None):
+        self._what = what
         self._fields = fields
         self._read = read
 
     def __getitem__(self, name: str):
         value = self._fields[name]
         if self._read is not None:
-            self._read[f"article.{name}"] = value
+            self._read[f"{self._what}.{name}"] = value
         return value
 
     def __iter__(self) -> Iterator[str]:
@@ -109,15 +112,19 @@ def to_html(target: Target, content: Content, page: dict[str, float], css: str,
     """Render the layout's template. Content fields are HTML already (Markdown output,
     sanitized), so they are marked safe; everything a template adds itself is escaped.
     With ``read``, note which parts of the content the template reads (see ``inputs``)."""
+    lang = content.article.lang
     fields = {k: Markup(v) if isinstance(v, str) else v
               for k, v in dataclasses.asdict(content.article).items()}
-    fields["lang"] = content.article.lang
+    fields |= {"lang": lang, "dir": direction(lang)}
     slogans = [{"html": Markup(s.html), "text": s.text} for s in content.slogans]
+    edition = content.edition and TemplateFields("edition", panel(content.edition), read)
     return render_template(
         target.layout,
         {
-            "article": TemplateArticle(fields, read),
+            "article": TemplateFields("article", fields, read),
             "slogans": TemplateSlogans(slogans, read),
+            "edition": edition,
+            "strings": strings(target.layout, lang),
             "layout": target.layout.name,
             "size": target.size,
             "variant": target.variant.name,
