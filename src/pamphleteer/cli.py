@@ -96,12 +96,20 @@ def _job(project, targets, content_dir, out_dir, variants, **settings) -> Job:
                variants=variants or tuple(VARIANTS), source_date_epoch=_epoch(), **settings)
 
 
-def _build(job: Job, as_json: bool = False) -> tuple[list[Output], BuildFailed | None]:
-    """Build with a progress display and a summary line; return the outputs and the
-    failure to raise once the caller has done what it can with the rest."""
+def _build(job: Job, as_json: bool = False,
+           runs: list | None = None) -> tuple[list[Output], BuildFailed | None]:
+    """Build (the plain kit, or one kit per language or edition in ``runs``) with a
+    progress display and a summary line; return the outputs and the failure to raise
+    once the caller has done what it can with the rest."""
+    from pamphleteer.runs import build_runs
+
     started = time.perf_counter()
     with _Progress(as_json) as progress:
-        outputs = build(job, progress.update)
+        if runs:
+            outputs = [o for _, o in build_runs(job, runs, lambda run, o, i, n: progress.update(
+                o, i, n, f"{run.folder}/"))]
+        else:
+            outputs = build(job, progress.update)
     if _debugging():
         for output in outputs:
             if output.traceback:
@@ -136,8 +144,19 @@ def _build(job: Job, as_json: bool = False) -> tuple[list[Output], BuildFailed |
 @click.option("--pdfx", type=click.Choice(["x4", "x1a"]), default="x4", show_default=True,
               help="Standard of the press files: PDF/X-4, or PDF/X-1a:2001 for printers "
                    "that ask for it (flattened by Ghostscript, which must be installed).")
+@click.option("--lang", "langs", multiple=True, metavar="LANG",
+              help="Build the kit in this language (repeatable), from article.LANG.md and "
+                   "slogans.LANG.md, into OUT/LANG/.")
+@click.option("--all-langs", is_flag=True,
+              help="Build the kit in every language the content has, into OUT/<lang>/.")
+@click.option("--edition", "editions", multiple=True, metavar="ID",
+              help="Build the kit of this row of editions.csv (repeatable), with the local "
+                   "group's details, in its language, into OUT/ID/.")
+@click.option("--all-editions", is_flag=True,
+              help="Build every edition of editions.csv, each into OUT/<id>/.")
 def build_command(targets, project, content_dir, out_dir, variants, html, jobs, force,
-                  shard, make_zip, timeout, as_json, pdfx):
+                  shard, make_zip, timeout, as_json, pdfx, langs, all_langs, editions,
+                  all_editions):
     """Build TARGETS, or the whole kit when none are named.
 
     A target is a layout (poster) or a layout and size (leaflet-a4,
@@ -148,11 +167,18 @@ def build_command(targets, project, content_dir, out_dir, variants, html, jobs, 
     Dates inside the PDFs come from SOURCE_DATE_EPOCH when it is set, else from a
     fixed date: the same inputs always give the same bytes.
 
+    With --lang/--all-langs or --edition/--all-editions, one such kit per language
+    or edition, each in a folder of its own with its manifest, listed in
+    OUT/languages.json or OUT/editions.json.
+
     Exit codes: 0 built, 1 some output failed (the rest are built), 2 bad input.
     """
+    from pamphleteer.runs import plan_runs
+
     job = _job(project, targets, content_dir, out_dir, variants, html=html, jobs=jobs,
                force=force, shard=shard, zip=make_zip, timeout=timeout, pdfx=pdfx)
-    _, failed = _build(job, as_json)
+    runs = plan_runs(job.content_dir, langs, all_langs, editions, all_editions)
+    _, failed = _build(job, as_json, runs)
     if failed:
         raise failed
 
@@ -372,10 +398,11 @@ class _Progress:
             self.task = self.bar.add_task("building", total=None)
         return self
 
-    def update(self, output: Output, index: int, total: int) -> None:
+    def update(self, output: Output, index: int, total: int, folder: str = "") -> None:
         if self.as_json:
             click.echo(json.dumps({
-                "event": "output", "index": index, "total": total, "file": output.target.file,
+                "event": "output", "index": index, "total": total,
+                "file": folder + output.target.file,
                 "status": "failed" if output.error else "unchanged" if output.skipped
                 else "built",
                 "pages": output.pages, "bytes": output.bytes,
@@ -386,8 +413,8 @@ class _Progress:
         status = (f"failed: {output.error}" if output.error else "unchanged" if output.skipped
                   else f"{output.pages:>2} p  {output.bytes / 1024:>6.0f} KiB  "
                        f"{output.seconds:5.2f} s")
-        self.show(f"[{index}/{total}] {output.target.file:<40} {status}", index, total,
-                  output.target.file)
+        self.show(f"[{index}/{total}] {folder + output.target.file:<40} {status}", index, total,
+                  folder + output.target.file)
 
     def show(self, line: str, index: int, total: int, description: str) -> None:
         if self.bar:

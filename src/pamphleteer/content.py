@@ -112,6 +112,12 @@ class Content:
         found[f"{article}: body"] = plain(a.body_html)
         for s in self.slogans:
             found[f"{self.folder / self.files[1]}:{s.line}"] = s.text
+        if self.edition:
+            from pamphleteer.editions import EDITIONS, panel
+
+            where = f"{self.folder / EDITIONS}:{self.edition.row}"
+            found |= {f"{where}: {k}": v for k, v in panel(self.edition).items()
+                      if isinstance(v, str) and k not in ("id", "date_iso", "qr")}
         return found
 
 

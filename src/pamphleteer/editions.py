@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import unicodedata
@@ -168,6 +169,7 @@ def _locale(lang: str):
         return Locale("en")
 
 
+@functools.cache
 def direction(lang: str) -> str:
     """``rtl`` for a language written right to left (Arabic, Hebrew, Persian…), else
     ``ltr``: from Babel's locale data, not a hand-kept list."""

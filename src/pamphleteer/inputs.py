@@ -110,7 +110,8 @@ def watched(job: Job, targets: list[Target]) -> tuple[str, list[Path]]:
 
     p = job.project
     signature = json.dumps([sorted(t.file for t in targets), str(job.content_dir),
-                            job.source_date_epoch, job.html, job.zip, job.pdfx])
+                            job.source_date_epoch, job.html, job.zip, job.pdfx, job.lang,
+                            repr(job.edition), [str(s) for s in job.siblings]])
     files = [p.root / "pamphleteer.toml", p.output_profile,
              *contain.files_below(p.layouts_dir), *contain.files_below(p.fonts_dir),
              *contain.files_below(job.content_dir),

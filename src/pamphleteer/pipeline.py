@@ -40,6 +40,7 @@ from pamphleteer.units import PT_PER_MM, PX_PER_MM
 
 if TYPE_CHECKING:
     from pamphleteer.content import Content
+    from pamphleteer.editions import Edition
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class Job:
     timeout: int = 300  # seconds one output may take before it is failed
     pdfx: str = "x4"  # the PDF/X standard of press files: a key of pdf.pdfx.STANDARDS
     first: tuple[str, ...] = ()  # layouts rebuilt before the others, in this order
+    lang: str | None = None  # a translation's language (None: the article's own)
+    edition: Edition | None = None  # a local group's details, in its own language
+    siblings: tuple[Path, ...] = ()  # folders of the same build (editions) to share with
 
 
 @dataclass
@@ -77,8 +81,11 @@ class Output:
     details: dict = dataclasses.field(default_factory=dict)  # more for the manifest
     findings: list = dataclasses.field(default_factory=list)  # preflight warnings
     traceback: str | None = None  # where an unexpected exception came from, for --debug
+    entry: dict | None = None  # set: taken as made in a sibling folder, with its entry
 
     def manifest_entry(self, bleed_mm: float) -> dict:
+        if self.entry is not None:
+            return self.entry
         t = self.target
         return {
             "file": t.file,
@@ -253,7 +260,9 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
 
     from pamphleteer.content import load_content
 
-    content = load_content(job.content_dir)
+    edition = job.edition
+    content = load_content(job.content_dir, edition.lang if edition else job.lang)
+    content = dataclasses.replace(content, edition=edition)
     check_slogans(content, targets)
     keys = inputs.input_keys(targets, content, project, job.pdfx)
     if any(t.variant.bleed for t in targets):
@@ -289,18 +298,24 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
             if t not in todo:
                 report(Output(t, skipped=True, inputs=keys[t.file].key,
                               pages=manifest.entries[t.file]["pages"]), 0.0)
-        refused = {t.file: content.refusal(keys[t.file].reads) for t in todo}
+        siblings = [Manifest.load(folder, manifest.content, job.source_date_epoch)
+                    for folder in job.siblings]
+        render = []
         for t in todo:
-            if refused[t.file]:
-                report(Output(t, error=f"{t.file}: refused: {refused[t.file]}"), 0.0)
-        for target, output in pool.run(_build_one, [t for t in todo if not refused[t.file]],
+            if refusal := content.refusal(keys[t.file].reads):
+                report(Output(t, error=f"{t.file}: refused: {refusal}"), 0.0)
+            elif shared := _shared(job, t, keys[t.file].key, siblings):
+                report(shared, 0.0)
+            else:
+                render.append(t)
+        for target, output in pool.run(_build_one, render,
                                        jobs=job.jobs, timeout=job.timeout,
                                        setup=_start_worker, args=(job, content)):
             output = _outcome(output, target, job)
             output.inputs = keys[target.file].key
             report(output, project.bleed_mm)
         for target in sheets:
-            report(_guarded(target, impose_output, job, target, manifest), 0.0)
+            report(_guarded(target, impose_output, job, target, manifest, siblings), 0.0)
         manifest.save()
         if job.zip and not any(o.error for o in outputs):
             write_zip(job.out_dir, content.name, manifest)
@@ -321,8 +336,23 @@ def failure(outputs: list[Output]) -> BuildFailed | None:
     return BuildFailed(f"{len(failed)} output(s) failed: " + "; ".join(o.error for o in failed))
 
 
-def impose_output(job: Job, target: Target, manifest: Manifest) -> Output:
-    """Impose a desk file onto sheets, unless it and the settings are as last time."""
+def _shared(job: Job, target: Target, key: str, siblings: list[Manifest]) -> Output | None:
+    """The output as a sibling folder of the same build already made it from the very
+    same inputs (a placard is the same in every edition): copied, not made again."""
+    for sibling in siblings:
+        if sibling.fresh(target.file, key):
+            data = (sibling.path.parent / target.file).read_bytes()
+            write_atomic(job.out_dir / target.file, data)
+            entry = sibling.entries[target.file]
+            return Output(target, pages=entry["pages"], sha256=entry["sha256"],
+                          bytes=len(data), inputs=key, entry=entry)
+    return None
+
+
+def impose_output(job: Job, target: Target, manifest: Manifest,
+                  siblings: list[Manifest] = ()) -> Output:
+    """Impose a desk file onto sheets, unless it and the settings are as last time (or
+    a sibling folder has it already)."""
     import pikepdf
 
     from pamphleteer import inputs
@@ -339,6 +369,8 @@ def impose_output(job: Job, target: Target, manifest: Manifest) -> Output:
     if not job.force and manifest.fresh(target.file, key):
         return Output(target, skipped=True, inputs=key,
                       pages=manifest.entries[target.file]["pages"])
+    if shared := _shared(job, target, key, siblings):
+        return shared
     started = time.perf_counter()
     buffer = io.BytesIO()
     with pikepdf.open(job.out_dir / source.file) as src:
