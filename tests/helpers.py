@@ -115,8 +115,8 @@ def read_article(folder: Path = CONTENT) -> tuple[dict, list[str]]:
     return yaml.safe_load(front), paragraphs
 
 
-def read_slogans(folder: Path = CONTENT) -> list[str]:
-    lines = (folder / "slogans.md").read_text(encoding="utf-8").splitlines()
+def read_slogans(folder: Path = CONTENT, name: str = "slogans.md") -> list[str]:
+    lines = (folder / name).read_text(encoding="utf-8").splitlines()
     return [line[2:].strip() for line in lines if line.startswith("- ")]
 
 

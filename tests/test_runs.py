@@ -1,0 +1,78 @@
+"""One kit per language or per edition: folders, indexes, sharing, and bad requests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import CONTENT, assert_clean_failure, pdf_texts, read_slogans, run, squash
+
+PLACARD = ("placard-a3-landscape", "--variant", "desk", "--jobs", "1")
+
+
+@pytest.fixture(scope="module")
+def content(tmp_path_factory) -> Path:
+    """The sample content, with two English editions besides the three it ships."""
+    folder = tmp_path_factory.mktemp("content") / "aleppo"
+    shutil.copytree(CONTENT, folder)
+    with (folder / "editions.csv").open("a", encoding="utf-8") as f:
+        f.write("york,York Syria Solidarity,2026-12-19,,York Explore Library,,,en\n")
+    return folder
+
+
+def test_languages_each_in_a_folder(content, tmp_path):
+    out = tmp_path / "out"
+    result = run("build", "--content", content, *PLACARD, "--lang", "es", "--lang", "en",
+                 "--out", out)
+    assert result.exit_code == 0, result.output
+    index = json.loads((out / "languages.json").read_text())
+    assert index == {"languages": [{"lang": "en", "dir": "ltr", "folder": "en"},
+                                   {"lang": "es", "dir": "ltr", "folder": "es"}]}
+    for lang, slogans in (("en", read_slogans(content)),
+                          ("es", read_slogans(content, "slogans.es.md"))):
+        manifest = json.loads((out / lang / "manifest.json").read_text())
+        assert [e["file"] for e in manifest["outputs"]] == ["placard-a3-landscape-desk.pdf"]
+        pages = pdf_texts(out / lang / "placard-a3-landscape-desk.pdf")
+        assert [squash(p) for p in pages] == [squash(s) for s in slogans]
+
+
+def test_editions_share_what_shows_no_edition_data(content, tmp_path):
+    """Leeds and York are both English: York's placard is Leeds's, byte for byte, and
+    the index lists both editions, also when they are built one at a time."""
+    out = tmp_path / "out"
+    for edition in ("leeds", "york"):
+        result = run("build", "--content", content, *PLACARD, "--edition", edition,
+                     "--out", out, "--json")
+        assert result.exit_code == 0, result.output
+    leeds, york = (out / e / "placard-a3-landscape-desk.pdf" for e in ("leeds", "york"))
+    assert leeds.read_bytes() == york.read_bytes()
+    index = json.loads((out / "editions.json").read_text())
+    assert [(e["id"], e["lang"], e["folder"]) for e in index["editions"]] == [
+        ("leeds", "en", "leeds"), ("york", "en", "york")]
+
+
+def test_all_editions_copy_rather_than_render_again(content, tmp_path):
+    out = tmp_path / "out"
+    result = run("build", "--content", content, *PLACARD, "--edition", "leeds",
+                 "--edition", "york", "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    seconds = {e["file"]: e["seconds"] for e in events}
+    assert seconds["york/placard-a3-landscape-desk.pdf"] == 0
+    assert seconds["leeds/placard-a3-landscape-desk.pdf"] > 0
+
+
+@pytest.mark.parametrize("args, needles, code", [
+    (("--lang", "xx"), ["--lang xx", "no 'xx' text", "en, ar, es"], 2),
+    (("--lang", "es", "--edition", "leeds"), ["not both"], 2),
+    (("--edition", "nowhere"), ["--edition nowhere", "leeds"], 2),
+])
+def test_bad_requests_fail_cleanly(content, tmp_path, args, needles, code):
+    result = run("build", "--content", content, *PLACARD, *args, "--out", tmp_path / "out")
+    line = assert_clean_failure(result, code)
+    for needle in needles:
+        assert needle in line, line
+    assert not (tmp_path / "out").exists()
