@@ -8,6 +8,7 @@ good one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -244,10 +245,12 @@ def check_slogans(content: Content, targets: list[Target]) -> None:
             )
 
 
-def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None) -> list[Output]:
+def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
+          workers: pool.Workers | None = None) -> list[Output]:
     """Build every output of ``job`` whose inputs changed; return them all.
 
-    Unchanged outputs come back with ``skipped`` set, failed ones with ``error``.
+    Unchanged outputs come back with ``skipped`` set, failed ones with ``error``. The
+    outputs are made by ``workers`` (see ``job_workers``), or by workers of its own.
     """
     from pamphleteer import inputs
 
@@ -308,12 +311,14 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None)
                 report(shared, 0.0)
             else:
                 render.append(t)
-        for target, output in pool.run(_build_one, render,
-                                       jobs=job.jobs, timeout=job.timeout,
-                                       setup=_start_worker, args=(job, content)):
-            output = _outcome(output, target, job)
-            output.inputs = keys[target.file].key
-            report(output, project.bleed_mm)
+        with contextlib.ExitStack() as stack:
+            if workers is None:
+                workers = stack.enter_context(job_workers(job))
+            done = workers.run(_build_one, [(t, job, content) for t in render], job.timeout)
+            for (target, _, _), output in done:
+                output = _outcome(output, target, job)
+                output.inputs = keys[target.file].key
+                report(output, project.bleed_mm)
         for target in sheets:
             report(_guarded(target, impose_output, job, target, manifest, siblings), 0.0)
         manifest.save()
@@ -423,25 +428,29 @@ def _unchanged(job: Job, targets: list[Target], on_output) -> list[Output]:
 _worker: dict = {}
 
 
-def _start_worker(job: Job, content: Content) -> None:
+def job_workers(job: Job) -> pool.Workers:
+    """Worker processes for ``job``, and for any other job with the same fonts (the
+    editions of one build): the renderer is what costs to start."""
+    return pool.Workers(job.jobs, _start_worker, (job.project.fonts_dir, job.force))
+
+
+def _start_worker(fonts_dir: Path, force: bool) -> None:
     """Pay the renderer's start-up (imports, fonts) once per worker process."""
     from pamphleteer.check import bundled_font_names
     from pamphleteer.fitcache import FitCache, cache_dir
     from pamphleteer.render import Renderer
 
-    project = job.project
     _worker.update(
-        job=job,
-        content=content,
-        renderer=Renderer(project.fonts_dir),
-        fonts=bundled_font_names(project.fonts_dir),
-        fit_cache=None if job.force else FitCache(cache_dir(), project.fonts_dir),
+        renderer=Renderer(fonts_dir),
+        fonts=bundled_font_names(fonts_dir),
+        fit_cache=None if force else FitCache(cache_dir(), fonts_dir),
     )
 
 
-def _build_one(target: Target) -> Output:
+def _build_one(item: tuple[Target, Job, Content]) -> Output:
+    target, job, content = item
     w = _worker
-    return _guarded(target, build_output, w["renderer"], target, w["content"], w["job"], w["fonts"],
+    return _guarded(target, build_output, w["renderer"], target, content, job, w["fonts"],
                     w["fit_cache"])
 
 

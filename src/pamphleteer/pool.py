@@ -4,6 +4,7 @@ Knows nothing of PDFs: the build hands it a ``setup`` that pays a worker's start
 once (imports, fonts, the renderer) and a ``task`` that turns one item into a result.
 What can go wrong with a process rather than with a task (a hang, a crash) comes back
 as a ``TimedOut`` or ``Crashed`` in place of the result, for the caller to report.
+The workers outlive one ``run``, so a build of many editions starts them once.
 """
 
 from __future__ import annotations
@@ -40,35 +41,65 @@ def _timed(task: Callable, item, timeout: int):
         signal.signal(signal.SIGALRM, previous)
 
 
-def run(task: Callable[[Item], object], items: list[Item], *, jobs: int, timeout: int,
-        setup: Callable, args: tuple = ()) -> Iterator[tuple[Item, object]]:
-    """Yield ``(item, result)`` as items finish: in this process for one job, else in
-    ``jobs`` worker processes, each started by ``setup(*args)``.
+class Workers:
+    """``jobs`` worker processes, each started by ``setup(*args)`` when first needed; with
+    one job, this process is the worker."""
 
-    A worker that dies takes the pool with it; the items it left are then run one by
-    one in fresh workers, so only the item that kills its worker is ``Crashed``.
-    """
-    if not items:
-        return
-    if min(jobs, len(items)) <= 1:
-        setup(*args)
-        for item in items:
-            yield item, _timed(task, item, timeout)
-        return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+    def __init__(self, jobs: int, setup: Callable, args: tuple = ()):
+        self.jobs, self.setup, self.args = jobs, setup, args
+        self._executor = None
+        self._local = False  # this process has run setup
 
-    orphans = []
-    with ProcessPoolExecutor(min(jobs, len(items)), initializer=setup, initargs=args) as pool:
-        futures = {pool.submit(_timed, task, item, timeout): item for item in items}
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+
+    def run(self, task: Callable[[Item], object], items: list[Item],
+            timeout: int) -> Iterator[tuple[Item, object]]:
+        """Yield ``(item, result)`` as items finish.
+
+        A worker that dies takes the pool with it; the items it left are then run one by
+        one in fresh workers, so only the item that kills its worker is ``Crashed``.
+        """
+        if not items:
+            return
+        if self.jobs <= 1 or len(items) == 1 and self._executor is None:
+            if not self._local:
+                self.setup(*self.args)
+                self._local = True
+            for item in items:
+                yield item, _timed(task, item, timeout)
+            return
+        from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        orphans = []
+        executor = self._pool()
+        futures = {executor.submit(_timed, task, item, timeout): item for item in items}
         for future in as_completed(futures):
             try:
                 yield futures[future], future.result()
             except BrokenProcessPool:
                 orphans.append(futures[future])
-    for item in orphans:
-        with ProcessPoolExecutor(1, initializer=setup, initargs=args) as one:
-            try:
-                yield item, one.submit(_timed, task, item, timeout).result()
-            except BrokenProcessPool:
-                yield item, Crashed()
+        if orphans:
+            self.__exit__()  # broken: the next run starts new workers
+        for item in orphans:
+            with self._fresh(1) as one:
+                try:
+                    yield item, one.submit(_timed, task, item, timeout).result()
+                except BrokenProcessPool:
+                    yield item, Crashed()
+
+    def _pool(self):
+        if self._executor is None:
+            self._executor = self._fresh(self.jobs)
+        return self._executor
+
+    def _fresh(self, jobs: int):
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(jobs, initializer=self.setup, initargs=self.args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,8 @@ from pamphleteer.content import languages
 from pamphleteer.editions import Edition, direction, load_editions
 from pamphleteer.errors import UsageError
 from pamphleteer.outputs import read_json, write_atomic
-from pamphleteer.pipeline import Job, Output, build
+from pamphleteer.pipeline import Job, Output, build, job_workers
+from pamphleteer.pool import Workers
 
 LANGUAGES = "languages.json"
 EDITIONS_INDEX = "editions.json"
@@ -70,21 +72,27 @@ def build_runs(job: Job, runs: list[Run],
     output's error names its folder (``lyon/leaflet-a4-desk.pdf: …``)."""
     results = []
     done: list[Path] = []
-    for run in runs:
-        out = job.out_dir / run.folder
-        one = dataclasses.replace(job, out_dir=out, lang=run.lang, edition=run.edition,
-                                  siblings=tuple(done))
-
-        def report(output: Output, index: int, total: int, run: Run = run) -> None:
-            if output.error:
-                output.error = f"{run.folder}/{output.error}"
-            if on_output:
-                on_output(run, output, index, total)
-
-        results += [(run, output) for output in build(one, report)]
-        done.append(out)
+    with job_workers(job) as workers:
+        for run in runs:
+            results += _build_run(job, run, done, workers, on_output)
+            done.append(job.out_dir / run.folder)
     _write_index(job.out_dir, runs)
     return results
+
+
+def _build_run(job: Job, run: Run, done: list[Path], workers: Workers,
+               on_output) -> list[tuple[Run, Output]]:
+    """One kit, sharing with the folders ``done`` before it."""
+    one = dataclasses.replace(job, out_dir=job.out_dir / run.folder, lang=run.lang,
+                              edition=run.edition, siblings=tuple(done))
+
+    def report(output: Output, index: int, total: int) -> None:
+        if output.error:
+            output.error = f"{run.folder}/{output.error}"
+        if on_output:
+            on_output(run, output, index, total)
+
+    return [(run, output) for output in build(one, report, workers)]
 
 
 def _write_index(out_dir: Path, runs: list[Run]) -> None:
@@ -103,3 +111,44 @@ def _write_index(out_dir: Path, runs: list[Run]) -> None:
     listed |= {row["folder"]: row for row in rows}
     text = json.dumps({key: [listed[f] for f in sorted(listed)]}, indent=2, ensure_ascii=False)
     write_atomic(out_dir / name, (text + "\n").encode())
+
+
+_FOLDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+
+
+def merge_runs(sources: list[Path], out_dir: Path) -> int:
+    """Join shards of a build of several kits: each kit's folder is merged from the
+    shards that have it (``outputs.merge``), and the index lists them all. The folders
+    are taken from the shards' indexes, which must name plain folders inside them.
+    Returns how many outputs were merged."""
+    from pamphleteer.outputs import merge
+
+    kind = None
+    folders: dict[str, dict] = {}
+    for source in sources:
+        for name, key in ((LANGUAGES, "languages"), (EDITIONS_INDEX, "editions")):
+            if not (source / name).is_file():
+                continue
+            if kind not in (None, name):
+                raise UsageError(f"{source / name}: these shards mix languages and editions; "
+                                 "merge the shards of one build")
+            kind = name
+            rows = read_json(source / name).get(key)
+            if not isinstance(rows, list) or not all(
+                    isinstance(r, dict) and isinstance(r.get("folder"), str)
+                    and _FOLDER_RE.match(r["folder"]) for r in rows):
+                raise UsageError(f"{source / name}: not an index pamphleteer wrote (each "
+                                 "entry needs a plain folder name); rebuild that shard")
+            folders |= {r["folder"]: r for r in rows}
+    if kind is None:
+        raise UsageError("no languages.json or editions.json in the shards; merge them as "
+                         "plain kits")
+    merged = 0
+    for folder in sorted(folders):
+        parts = [s / folder for s in sources if (s / folder).is_dir()]
+        merged += len(merge(parts, out_dir / folder).entries)
+    key = "languages" if kind == LANGUAGES else "editions"
+    text = json.dumps({key: [folders[f] for f in sorted(folders)]}, indent=2,
+                      ensure_ascii=False)
+    write_atomic(out_dir / kind, (text + "\n").encode())
+    return merged
