@@ -12,6 +12,11 @@ What is measured, and why this way:
 (d) A rebuild after an edit to the article's body (leaflets and booklets depend on it).
 (e) A rebuild after an edit to the last slogan (every output that shows it).
 (f) (a) again with ``--jobs 1``, to see what the second core buys.
+(h) ``pamphleteer build --all-editions`` over 12 editions (English, Spanish and Arabic in
+    turn), cold, into an empty folder: every edition's whole kit, sharing what shows no
+    edition data. Its ratio to (a) is what a local-groups release costs.
+(i) Peak RSS of ``--all-editions`` at 20 and at 200 editions (flyer-a6 desk only, so 200
+    finish in minutes): memory must not grow with the number of editions.
 (g) ``pamphleteer serve``: seconds from saving an edit to the last slogan until
     ``/api/outputs`` gives the A3 placard a new page proof (what the browser shows on its
     next poll, at most 300 ms later). The server is started once and left to finish its
@@ -67,6 +72,9 @@ WEASYPRINT = BIN / "weasyprint"
 RESULTS = ROOT / "bench" / "results"
 SLOWEST = 5
 SERVE_EDITS = 5  # (g) is cheap per edit and noisier than a build: measure it more often
+EDITIONS = 12  # (h)
+RSS_EDITIONS = (20, 200)  # (i)
+EDITION_LANGS = ("en", "es", "ar")
 
 # The build's per-output stderr line, e.g. "[3/30] poster-a3-press.pdf   1 p   120 KiB  0.85 s".
 # Failed outputs ("[3/30] x.pdf  failed: ...") are skipped, whatever their message ends with;
@@ -164,6 +172,16 @@ def mib(values: list[int]) -> tuple[str, str]:
             f"{min(values) / 1024:.0f}–{max(values) / 1024:.0f} MiB")
 
 
+def write_editions(content: Path, count: int) -> None:
+    """``count`` editions in ``content/editions.csv``, their languages in turn."""
+    rows = ["id,group,date,time,place,contact,url,lang"]
+    for i in range(1, count + 1):
+        lang = EDITION_LANGS[i % len(EDITION_LANGS)]
+        rows.append(f"town-{i},Solidarity group {i},2026-12-{1 + i % 28:02d},18:30,"
+                    f"Hall {i},group{i}@example.org,https://example.org/{i},{lang}")
+    (content / "editions.csv").write_text("\n".join(rows) + "\n", "utf-8")
+
+
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text("utf-8")
     if old not in text:
@@ -252,6 +270,10 @@ def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int,
         row("(d)", "rebuild after an edit to the article body", extra["body"]),
         row("(e)", "rebuild after an edit to the last slogan", extra["slogan"]),
         row("(f)", "cold build with `--jobs 1`", extra["jobs1"]),
+        row("(h)", f"cold `--all-editions`, {EDITIONS} editions (whole kits)",
+            extra["editions"]),
+        *(f"| RSS | peak RSS of `--all-editions` at {n} editions (flyer-a6 desk) | "
+          f"{mib([r.max_rss_kib for r in extra[f'rss{n}']])[0]} | | |" for n in RSS_EDITIONS),
         "| (g) | `serve`: save of a slogan edit → new placard proof published ({} edits) "
         "| {} | {} | |".format(len(serve), *secs(serve)),
         "| RSS | peak RSS of the build (largest process) | {} | {} | |"
@@ -331,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"bench: `pamphleteer build --html` wrote no HTML in {tmp / 'prep/html'}")
 
         builds, loops = [], []
-        extra: dict[str, list[BuildRun]] = {"noop": [], "body": [], "slogan": [], "jobs1": []}
+        extra: dict[str, list[BuildRun]] = {"noop": [], "body": [], "slogan": [], "jobs1": [],
+                                            "editions": []}
         body = "In the first week of August"
         for i in range(1, args.runs + 1):
             note(f"run {i}/{args.runs}: (a) pamphleteer build")
@@ -347,6 +370,16 @@ def main(argv: list[str] | None = None) -> int:
             note(f"run {i}/{args.runs}: (f) pamphleteer build --jobs 1")
             extra["jobs1"].append(build_once(project, tmp / f"f{i}", tmp / f"cache-f{i}",
                                              "--jobs", "1"))
+            note(f"run {i}/{args.runs}: (h) --all-editions, {EDITIONS} editions")
+            write_editions(content, EDITIONS)
+            extra["editions"].append(build_once(project, tmp / f"h{i}", tmp / f"cache-h{i}",
+                                                "--all-editions"))
+
+        for n in RSS_EDITIONS:
+            note(f"(i) --all-editions at {n} editions, flyer-a6 desk")
+            write_editions(content, n)
+            extra[f"rss{n}"] = [build_once(project, tmp / f"i{n}", tmp / f"cache-i{n}",
+                                           "--all-editions", "flyer-a6", "--variant", "desk")]
 
         note(f"(g) pamphleteer serve: {SERVE_EDITS} slogan edits")
         serve = serve_latency(project, tmp / "g", tmp / "cache-g", slogan,

@@ -76,3 +76,32 @@ def test_bad_requests_fail_cleanly(content, tmp_path, args, needles, code):
     for needle in needles:
         assert needle in line, line
     assert not (tmp_path / "out").exists()
+
+
+def test_edition_shards_merge_into_the_full_build(content, tmp_path):
+    targets = ("flyer-a6", "placard-a3-landscape", "--variant", "desk", "--jobs", "1",
+               "--edition", "leeds", "--edition", "buenos-aires")
+    assert run("build", "--content", content, *targets, "--out", tmp_path / "full").exit_code == 0
+    for i in (1, 2):
+        result = run("build", "--content", content, *targets, "--shard", f"{i}/2",
+                     "--out", tmp_path / f"s{i}")
+        assert result.exit_code == 0, result.output
+    result = run("merge", tmp_path / "s1", tmp_path / "s2", "--out", tmp_path / "merged")
+    assert result.exit_code == 0, result.output
+    full, merged = tmp_path / "full", tmp_path / "merged"
+    files = sorted(p.relative_to(full) for p in full.rglob("*") if p.is_file()
+                   and not p.name.startswith("."))
+    assert files == sorted(p.relative_to(merged) for p in merged.rglob("*") if p.is_file()
+                           and not p.name.startswith("."))
+    for file in files:
+        assert (full / file).read_bytes() == (merged / file).read_bytes(), file
+
+
+def test_merge_refuses_an_index_that_names_folders_outside(content, tmp_path):
+    shard = tmp_path / "shard"
+    shard.mkdir()
+    (shard / "editions.json").write_text(json.dumps(
+        {"editions": [{"id": "x", "group": "x", "lang": "en", "folder": "../../etc"}]}))
+    result = run("merge", shard, "--out", tmp_path / "out")
+    line = assert_clean_failure(result, 2)
+    assert "editions.json" in line and "plain folder name" in line
