@@ -1,6 +1,6 @@
-"""Settings from outside: pamphleteer.toml and layout.toml. Each bad one is exit 2 and one
-'error:' line that names the file, the line and the key; never a traceback. Nothing here
-renders a PDF.
+"""Settings and paths from outside: pamphleteer.toml, layout.toml, SOURCE_DATE_EPOCH and the
+PATH of 'new'. Each bad one is exit 2 and one 'error:' line that
+names the file, the line and the key; never a traceback. Nothing here renders a PDF.
 """
 
 from __future__ import annotations
@@ -246,6 +246,37 @@ def test_key_lines_follow_tables_and_dotted_keys():
     assert lines[("sizes", "a4", "height_mm")] == 5
     assert ("fake",) not in lines and ("sizes", "a4", "width_mm") not in lines
     assert lines[("fit", "headline", "width_mm")] == 11
+
+
+# --- SOURCE_DATE_EPOCH and paths --------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["99999999999", "253402300800", "1" * 5000, "-1", "1.5",
+                                   "now", "", "²", " 1"],
+                         ids=["after-2107", "after-9999", "5000-digits", "negative", "fraction",
+                              "word", "empty", "superscript-digit", "space"])
+def test_bad_source_date_epoch(project, tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    line = assert_clean_failure(run("build", "--project", project, "poster-a3", "--out",
+                                    tmp_path / "out"), 2)
+    assert "SOURCE_DATE_EPOCH" in line and "from 0 to 4354819199" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_new_below_a_file(tmp_path):
+    (tmp_path / "notes").write_text("a file")
+    for path in (tmp_path / "notes" / "x", tmp_path / "notes" / "x" / "y"):
+        line = assert_clean_failure(run("new", path), 2)
+        assert f"{tmp_path / 'notes'} is a file" in line
+
+
+def test_new_where_it_cannot_write(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "mkdir", refuse)  # as root, no folder is read-only
+    line = assert_clean_failure(run("new", tmp_path / "x"), 2)
+    assert "Permission denied" in line and str(tmp_path / "x") in line
 
 
 # --- any value: a loaded setting within the schema, or a ConfigError ---------------------

@@ -27,6 +27,7 @@ MANIFEST = "manifest.json"
 LOCK = ".pamphleteer.lock"
 STATE = ".pamphleteer-state.json"
 DEFAULT_EPOCH = 946684800  # 2000-01-01T00:00:00Z: dates in outputs never come from the clock
+LATEST_EPOCH = 4354819199  # 2107-12-31T23:59:59Z: the last second a zip entry's date can hold
 
 
 def write_atomic(path: Path, data: bytes) -> None:
