@@ -1,10 +1,12 @@
-"""Settings and paths from outside: pamphleteer.toml, layout.toml, SOURCE_DATE_EPOCH and the
-PATH of 'new'. Each bad one is exit 2 and one 'error:' line that
+"""Settings and paths from outside: pamphleteer.toml, layout.toml, SOURCE_DATE_EPOCH, the
+PATH of 'new' and the shards' manifests. Each bad one is exit 2 and one 'error:' line that
 names the file, the line and the key; never a traceback. Nothing here renders a PDF.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import shutil
@@ -22,6 +24,7 @@ from helpers import ROOT, assert_clean_failure, run
 from pamphleteer.config import key_lines, load_project
 from pamphleteer.errors import ConfigError
 from pamphleteer.layouts import PAGE_RULES, SHEETS, load_layouts
+from pamphleteer.outputs import MANIFEST, Manifest
 
 
 @pytest.fixture
@@ -277,6 +280,106 @@ def test_new_where_it_cannot_write(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "mkdir", refuse)  # as root, no folder is read-only
     line = assert_clean_failure(run("new", tmp_path / "x"), 2)
     assert "Permission denied" in line and str(tmp_path / "x") in line
+
+
+# --- merge ------------------------------------------------------------------------------
+
+
+def _shard(folder: Path, files: dict[str, bytes], **changes) -> Path:
+    """A shard's output folder as 'build --shard' leaves it; ``changes`` edit its manifest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    manifest = {"content": "content/aleppo", "source_date_epoch": 946684800, "outputs": [
+        {"file": name, "pages": 1, "trim_mm": [210.0, 297.0], "bytes": len(data),
+         "sha256": hashlib.sha256(data).hexdigest(), "inputs_sha256": "0" * 64}
+        for name, data in files.items()]} | changes
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    return folder
+
+
+def _entry(name: str, **changes) -> dict:
+    return {"file": name, "pages": 1, "trim_mm": [210.0, 297.0], "bytes": 1,
+            "sha256": "0" * 64, "inputs_sha256": "0" * 64} | changes
+
+
+def test_merge_combines_shards(tmp_path):
+    one = _shard(tmp_path / "one", {"poster-a3-desk.pdf": b"%PDF-a"})
+    two = _shard(tmp_path / "two", {"poster-a3-press.pdf": b"%PDF-b"})
+    result = run("merge", one, two, "--out", tmp_path / "out", "--zip")
+    assert result.exit_code == 0, result.output
+    merged = Manifest.read(tmp_path / "out")
+    assert set(merged.entries) == {"poster-a3-desk.pdf", "poster-a3-press.pdf"}
+    assert (tmp_path / "out" / "aleppo-kit.zip").is_file()
+
+
+MERGE_BAD = {
+    "parent-folder": ({"outputs": [_entry("../secret.pdf")]}, "outputs[0].file"),
+    "absolute": ({"outputs": [_entry("/etc/passwd")]}, "outputs[0].file"),
+    "backslash": ({"outputs": [_entry("..\\secret.pdf")]}, "outputs[0].file"),
+    "hidden": ({"outputs": [_entry(".lock.pdf")]}, "outputs[0].file"),
+    "not-a-pdf": ({"outputs": [_entry("manifest.json")]}, "outputs[0].file"),
+    "nul": ({"outputs": [_entry("a\0.pdf")]}, "outputs[0].file"),
+    "file-a-number": ({"outputs": [_entry(3)]}, "outputs[0].file"),
+    "no-sha256": ({"outputs": [{"file": "a.pdf", "pages": 1, "trim_mm": [1, 1], "bytes": 1,
+                                "inputs_sha256": "0" * 64}]}, "outputs[0].sha256: missing"),
+    "trim-a-string": ({"outputs": [_entry("a.pdf", trim_mm="A4")]}, "outputs[0].trim_mm"),
+    "pages-a-bool": ({"outputs": [_entry("a.pdf", pages=True)]}, "outputs[0].pages"),
+    "outputs-a-table": ({"outputs": {}}, "outputs:"),
+    "content-a-number": ({"content": 3}, "content:"),
+    "epoch-a-string": ({"source_date_epoch": "1"}, "source_date_epoch:"),
+    "epoch-after-2107": ({"source_date_epoch": 10**12}, "source_date_epoch:"),
+    "missing-file": ({"outputs": [_entry("gone.pdf")]}, '"gone.pdf" is not a regular file'),
+}
+
+
+@pytest.mark.parametrize("changes, expected", list(MERGE_BAD.values()), ids=list(MERGE_BAD))
+def test_merge_refuses_a_bad_manifest(tmp_path, changes, expected):
+    good = _shard(tmp_path / "good", {"poster-a3-desk.pdf": b"%PDF-a"})
+    bad = _shard(tmp_path / "bad", {}, **changes)
+    line = assert_clean_failure(run("merge", good, bad, "--out", tmp_path / "out"), 2)
+    assert f"{bad / MANIFEST}: " in line and expected in line, line
+    assert "build that folder again" in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text", ["", "{", "[1]", "\xff", "[" * 100_000],
+                         ids=["empty", "truncated", "a-list", "not-utf8", "deep"])
+def test_merge_refuses_a_manifest_that_is_not_one(tmp_path, text):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / MANIFEST).write_bytes(text.encode("latin-1"))
+    line = assert_clean_failure(run("merge", bad, "--out", tmp_path / "out"), 2)
+    assert str(bad / MANIFEST) in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_merge_refuses_a_link_out_of_the_shard(tmp_path):
+    (tmp_path / "secret.pdf").write_bytes(b"secret")
+    shard = _shard(tmp_path / "shard", {})
+    (shard / "poster-a3-desk.pdf").symlink_to(tmp_path / "secret.pdf")
+    (shard / MANIFEST).write_text(json.dumps({
+        "content": "c", "source_date_epoch": 0, "outputs": [_entry(
+            "poster-a3-desk.pdf", sha256=hashlib.sha256(b"secret").hexdigest())]}))
+    line = assert_clean_failure(run("merge", shard, "--out", tmp_path / "out"), 2)
+    assert '"poster-a3-desk.pdf" is not a regular file' in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_merge_refuses_a_changed_file(tmp_path):
+    shard = _shard(tmp_path / "shard", {"poster-a3-desk.pdf": b"%PDF-a"})
+    (shard / "poster-a3-desk.pdf").write_bytes(b"%PDF-b")
+    line = assert_clean_failure(run("merge", shard, "--out", tmp_path / "out"), 2)
+    assert "does not match its manifest entry" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_manifest_read_without_the_files(tmp_path):
+    shard = _shard(tmp_path / "shard", {"poster-a3-desk.pdf": b"%PDF-a"})
+    (shard / "poster-a3-desk.pdf").unlink()
+    manifest = Manifest.read(shard, files=False)
+    assert manifest.content == "content/aleppo" and manifest.source_date_epoch == 946684800
+    assert manifest.entries["poster-a3-desk.pdf"]["bytes"] == 6
 
 
 # --- any value: a loaded setting within the schema, or a ConfigError ---------------------

@@ -7,7 +7,7 @@ fix``, so one run shows everything there is to mend.
 The settings are described by a schema: a few spec classes (``Number``, ``Text``,
 ``Flag``, ``Choice``, ``ListOf``, ``Table``, ``Named``), each of which checks one value
 and says what is wrong with it and how to write it. ``layouts.py`` describes
-``layout.toml`` in the same terms.
+``layout.toml`` in the same terms, and ``outputs.py`` the manifest.
 """
 
 from __future__ import annotations
