@@ -13,7 +13,7 @@ import click
 from pamphleteer import __version__
 from pamphleteer.config import Project, find_project, load_project
 from pamphleteer.errors import BuildFailed, CheckFailed, ConfigError, UsageError
-from pamphleteer.outputs import DEFAULT_EPOCH
+from pamphleteer.outputs import DEFAULT_EPOCH, LATEST_EPOCH
 from pamphleteer.pipeline import Job, Output, build, failure
 from pamphleteer.proofs import DEFAULT_DPI
 from pamphleteer.targets import VARIANTS, plan
@@ -24,12 +24,18 @@ def _project(path: Path | None) -> Project:
 
 
 def _epoch() -> int:
-    """Dates written into outputs: ``SOURCE_DATE_EPOCH`` if set, else a fixed date."""
+    """Dates written into outputs: ``SOURCE_DATE_EPOCH`` if set, else a fixed date.
+
+    From 1970 to 2107 only: the last date a zip entry can hold, well before the last a
+    PDF date (four-digit years) can.
+    """
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is None:
         return DEFAULT_EPOCH
-    if not value.isdigit():
-        raise UsageError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds since 1970")
+    if not (value.isascii() and value.isdigit() and len(value) < 20
+            and int(value) <= LATEST_EPOCH):
+        raise UsageError(f"SOURCE_DATE_EPOCH={value[:40]!r} is not a whole number of seconds "
+                         f"from 0 to {LATEST_EPOCH} (1970 to 2107); set it to one, or unset it")
     return int(value)
 
 
@@ -358,11 +364,17 @@ def new_command(path):
     Build it with 'pamphleteer build --content PATH'. An existing folder is never
     overwritten.
     """
-    if path.exists():
+    if os.path.lexists(path):
         raise UsageError(f"{path} already exists; choose a new folder name")
-    path.mkdir(parents=True)
-    (path / "article.md").write_text(ARTICLE_TEMPLATE, encoding="utf-8")
-    (path / "slogans.md").write_text(SLOGANS_TEMPLATE, encoding="utf-8")
+    try:
+        path.mkdir(parents=True)
+        (path / "article.md").write_text(ARTICLE_TEMPLATE, encoding="utf-8")
+        (path / "slogans.md").write_text(SLOGANS_TEMPLATE, encoding="utf-8")
+    except OSError as e:
+        above = next((p for p in path.parents if os.path.isfile(p)), None)
+        why = f"{above} is a file" if above else e.strerror or e
+        raise UsageError(f"cannot create {path}: {why}; choose a folder where you can "
+                         "write") from e
     click.echo(f"created {path}/article.md and {path}/slogans.md; edit them, then run "
                f"'pamphleteer build --content {path}'", err=True)
 

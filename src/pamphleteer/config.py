@@ -3,14 +3,24 @@
 A project is a folder with a ``pamphleteer.toml``; the repository root is one. Every
 problem found is collected and reported together, each as ``file:line: key: problem;
 fix``, so one run shows everything there is to mend.
+
+The settings are described by a schema: a few spec classes (``Number``, ``Text``,
+``Flag``, ``Choice``, ``ListOf``, ``Table``, ``Named``), each of which checks one value
+and says what is wrong with it and how to write it. ``layouts.py`` describes
+``layout.toml`` in the same terms, and ``outputs.py`` the manifest.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 import tomllib
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, NamedTuple, Protocol
 
 from pamphleteer.errors import ConfigError
 
@@ -18,27 +28,381 @@ CONFIG_NAME = "pamphleteer.toml"
 #: The output intent when the project names none: shipped with pamphleteer (see its README).
 DEFAULT_PROFILE = Path(__file__).resolve().parent / "profiles" / "pamphleteer-fogra39.icc"
 
+Key = tuple[str | int, ...]  # a value's place: ("sizes", "a4", "width_mm"), ("outputs", 3)
+
+
+# --- the schema ------------------------------------------------------------------------
+
+
+class Problem(NamedTuple):
+    key: Key
+    problem: str  # what is wrong, e.g. 'true is not a number'
+    fix: str  # how to write it instead, e.g. 'write a number of mm from 0 to 10'
+
+
+class Spec(Protocol):
+    what: str  # what the value must be, for "... is not <what>"
+    how: str  # how to write it, for "write <how>"
+
+    def check(self, value: Any, key: Key, complete: bool = True) -> Iterator[Problem]:
+        """Every problem with ``value``. ``complete`` is false when part of the settings
+        could not be read (a layout's parent): a key missing then is not reported."""
+
+
+def valid(spec: Spec, value: Any) -> bool:
+    return next(spec.check(value, ()), None) is None
+
+
+def _refuse(spec: Spec, value: Any, key: Key, problem: str | None = None) -> Problem:
+    return Problem(key, problem or f"{show(value)} is not {spec.what}", f"write {spec.how}")
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number from ``low`` to ``high``. Never a bool: TOML keeps true apart from 1, and
+    Python's ``isinstance(True, int)`` does not."""
+
+    low: float
+    high: float
+    unit: str = ""
+    whole: bool = False
+    doc: str = ""
+
+    @property
+    def what(self) -> str:
+        return "a whole number" if self.whole else "a number"
+
+    @property
+    def how(self) -> str:
+        unit = f" of {self.unit}" if self.unit else ""
+        return f"{self.what}{unit} from {self.low:g} to {self.high:g}"
+
+    def check(self, value, key, complete=True):
+        if isinstance(value, bool) or not isinstance(value, int if self.whole else int | float):
+            yield _refuse(self, value, key)
+        elif not self.low <= value <= self.high:  # nan too: it compares false
+            yield _refuse(self, value, key, f"{show(value)} is out of range")
+
+
+@dataclass(frozen=True)
+class Text:
+    """One line of text matching ``pattern``: no control characters or line breaks, which
+    no setting needs and a report line, a file name or a stylesheet would carry further."""
+
+    what: str = "one line of text"
+    how: str = 'text in quotes, e.g. "FOGRA39"'
+    pattern: str = r".+"
+    longest: int = 1000
+    doc: str = ""
+
+    def check(self, value, key, complete=True):
+        if not isinstance(value, str) or not value.strip() or len(value) > self.longest \
+                or _breaks(value) or not re.fullmatch(self.pattern, value, re.DOTALL):
+            yield _refuse(self, value, key)
+
+
+@dataclass(frozen=True)
+class Flag:
+    what: str = "true or false"
+    how: str = "true or false, without quotes"
+    doc: str = ""
+
+    def check(self, value, key, complete=True):
+        if not isinstance(value, bool):
+            yield _refuse(self, value, key)
+
+
+@dataclass(frozen=True)
+class Choice:
+    values: tuple[str, ...]
+    doc: str = ""
+    what: str = "one of the choices"
+
+    @property
+    def how(self) -> str:
+        return "one of " + ", ".join(f'"{v}"' for v in self.values)
+
+    def check(self, value, key, complete=True):
+        if not isinstance(value, str) or value not in self.values:
+            yield _refuse(self, value, key)
+
+
+@dataclass(frozen=True)
+class ListOf:
+    item: Spec
+    how: str
+    shortest: int = 0
+    longest: int = 1000
+    doc: str = ""
+
+    @property
+    def count(self) -> str:
+        return f"{self.longest}" if self.shortest == self.longest else f"up to {self.longest}"
+
+    @property
+    def what(self) -> str:
+        return f"a list of {self.count} items"
+
+    def check(self, value, key, complete=True):
+        if not isinstance(value, list):
+            yield _refuse(self, value, key)
+            return
+        if not self.shortest <= len(value) <= self.longest:
+            yield _refuse(self, value, key, f"{len(value)} items, not {self.count}")
+            return
+        for index, item in enumerate(value):
+            yield from self.item.check(item, (*key, index), complete)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of known keys. ``ordered`` names two keys whose values must not decrease
+    (min_pt, max_pt); with ``others``, keys it does not know are let through unchecked."""
+
+    keys: dict[str, Spec]
+    required: tuple[str, ...] = ()
+    ordered: tuple[str, str] | None = None
+    others: bool = False
+    doc: str = ""
+    what: str = "a table"
+
+    @property
+    def how(self) -> str:
+        return f"a table of {', '.join(self.keys)}"
+
+    def check(self, value, key, complete=True):
+        if not isinstance(value, dict):
+            yield _refuse(self, value, key)
+            return
+        for name, item in value.items():
+            spec = self.keys.get(name)
+            if spec is not None:
+                yield from spec.check(item, (*key, name), complete)
+            elif not self.others:
+                yield _unknown(name, item, (*key, name), self.keys)
+        if not complete:
+            return
+        for name in self.required:
+            if name not in value:
+                yield Problem((*key, name), "missing", f"write {self.keys[name].how}")
+        if self.ordered:
+            low, high = self.ordered
+            if all(k in value and valid(self.keys[k], value[k]) for k in self.ordered) \
+                    and value[low] > value[high]:
+                yield Problem((*key, low), f"{show(value[low])} is more than {high} "
+                              f"{show(value[high])}", f"make {low} at most {high}")
+
+
+@dataclass(frozen=True)
+class Named:
+    """A table of entries the file names itself (``[sizes.a4]``, ``[style] margin``):
+    each name must be a ``name``, each value a ``value``."""
+
+    value: Spec
+    name: Spec
+    how: str
+    nonempty: bool = False
+    doc: str = ""
+    what: str = "a table"
+
+    def check(self, value, key, complete=True):
+        if not isinstance(value, dict):
+            yield _refuse(self, value, key)
+            return
+        if complete and self.nonempty and not value:
+            yield Problem(key, "empty", f"write {self.how}")
+        for name, item in value.items():
+            yield from self.name.check(name, (*key, name))
+            yield from self.value.check(item, (*key, name), complete)
+
+
+#: Names that become parts of file names and targets (sizes, layouts): letters and digits,
+#: joined by single separators, so a name can never be a path (``..``, ``/``, ``.x``).
+NAME = Text("a plain name", 'letters and digits, joined by single - . or _, e.g. "half-letter"',
+            r"[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*", longest=64)
+
+
+def _unknown(name: str, value: Any, key: Key, allowed: dict[str, Spec]) -> Problem:
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    kind = "table" if isinstance(value, dict) else "key"
+    return Problem(key, f"unknown {kind}", f"{hint}allowed: {', '.join(allowed)}")
+
+
+_BREAKS = {"Cc", "Zl", "Zp"}  # control characters and Unicode's own line breaks
+
+
+def _breaks(text: str) -> bool:
+    return any(unicodedata.category(c) in _BREAKS for c in text)
+
+
+def _quoted(text: str, longest: int = 40) -> str:
+    """``text`` in quotes, cut short, its control characters and line breaks escaped:
+    a report line stays one line whatever a file holds."""
+    cut = text[:longest] + ("…" if len(text) > longest else "")
+    return '"' + "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in _BREAKS else c
+                         for c in cut) + '"'
+
+
+def show(value: Any) -> str:
+    """A value as a report names it: TOML-like for scalars, its kind for the rest."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _quoted(value)
+    if isinstance(value, int | float):
+        return _quoted(str(value))[1:-1] if math.isfinite(value) else str(value)
+    kinds = {dict: "a table", list: "a list", type(None): "null"}
+    return next((name for kind, name in kinds.items() if isinstance(value, kind)),
+                f"a {type(value).__name__}")
+
+
+def dotted(key: Key) -> str:
+    """``sizes.a4.width_mm``, ``outputs[3].file``: quoted where a part is no bare key."""
+    text = ""
+    for part in key:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            bare = re.fullmatch(r"[A-Za-z0-9_-]{1,40}", part)
+            text += ("." if text else "") + (part if bare else _quoted(part))
+    return text
+
+
+# --- TOML files ------------------------------------------------------------------------
+
+_KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_DOTTED = rf"{_KEY}(?:[ \t]*\.[ \t]*{_KEY})*"
+_HEADER_RE = re.compile(rf"[ \t]*\[\[?[ \t]*({_DOTTED})[ \t]*\]")
+_ASSIGN_RE = re.compile(rf"[ \t]*({_DOTTED})[ \t]*=")
+_TOML_AT_RE = re.compile(r" \(at line (\d+), column (\d+)\)")
+
+
+def _parse_key(text: str) -> tuple[str, ...]:
+    """``sizes . "a4"`` -> ``("sizes", "a4")``, by TOML's own rules for quoting."""
+    try:
+        data = tomllib.loads(f"{text} = 0")
+    except tomllib.TOMLDecodeError:
+        return ()
+    key = []
+    while isinstance(data, dict):
+        name, data = next(iter(data.items()))
+        key.append(name)
+    return tuple(key)
+
+
+def key_lines(text: str) -> dict[Key, int]:
+    """The line each table and key is first written on, by its full key.
+
+    Follows ``[table]`` headers and dotted keys, and skips multi-line strings; a line
+    for a key it misses is looked for under the key's table (see ``TomlFile.line``).
+    """
+    lines: dict[Key, int] = {}
+    table: tuple[str, ...] = ()
+    closing = None  # the quotes that end the multi-line string being skipped
+    for number, line in enumerate(text.split("\n"), 1):
+        if closing:
+            closing = None if closing in line else closing
+        elif header := _HEADER_RE.match(line):
+            table = _parse_key(header[1])
+            lines.setdefault(table, number)
+        elif assign := _ASSIGN_RE.match(line):
+            key = (*table, *_parse_key(assign[1]))
+            for end in range(len(table) + 1, len(key) + 1):
+                lines.setdefault(key[:end], number)
+            value = line[assign.end():].lstrip()
+            closing = next((q for q in ('"""', "'''") if value.startswith(q)
+                            and q not in value[3:]), None)
+    return lines
+
+
+def _line_at(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+@dataclass(frozen=True)
+class TomlFile:
+    """A settings file as read: its data, and the line each key is written on."""
+
+    path: Path
+    data: dict
+    lines: dict[Key, int] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> TomlFile:
+        """Read ``path``; a file that is not UTF-8 TOML is one ``ConfigError`` line."""
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read: {e.strerror or e}; "
+                              "make it a readable file") from e
+        if b"\0" in raw:
+            raise ConfigError(f"{path}:{_line_at(raw, raw.index(0))}: a NUL byte, so not a "
+                              "text file; save it as UTF-8 text")
+        try:
+            text = raw.decode("utf-8-sig")  # a byte-order mark, as some editors write
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{path}:{_line_at(raw, e.start)}: not UTF-8 (byte "
+                              f"0x{raw[e.start]:02x}); save the file as UTF-8") from e
+        try:
+            data = tomllib.loads(text)
+        except (ValueError, RecursionError) as e:  # a TOMLDecodeError, a number of over
+            at = _TOML_AT_RE.search(str(e))     # 4300 digits, lists nested too deep
+            problem = _TOML_AT_RE.sub("", str(e)).split(";")[0]
+            raise ConfigError(f"{path}:{at[1] if at else 1}: not TOML: {problem}"
+                              f"{f' at column {at[2]}' if at else ''}; fix the syntax") from e
+        return cls(path, data, key_lines(text))
+
+    def line(self, key: Key) -> int:
+        """The line of ``key``, else of the nearest table above it that is written."""
+        for end in range(len(key), 0, -1):
+            if key[:end] in self.lines:
+                return self.lines[key[:end]]
+        return 1
+
+    def where(self, key: Key) -> str:
+        return f"{self.path}:{self.line(key)}: {dotted(key)}"
+
+    def report(self, problems: Iterator[Problem] | list[Problem]) -> list[str]:
+        """Problems as report lines: ``file:line: key: problem; fix``."""
+        return [f"{self.where(p.key)}: {p.problem}; {p.fix}" for p in problems]
+
+
+# --- pamphleteer.toml ------------------------------------------------------------------
+
+FOLDER = Text("a path", 'a folder in quotes, relative to the project, e.g. "content/aleppo"')
+PROFILE = Text("a path", 'an .icc file in quotes, relative to the project, e.g. '
+               '"profiles/printer.icc"', doc="press files' CMYK output intent, an .icc inside "
+               "the project (default: the bundled FOGRA39 profile)")
+TARGET = replace(NAME, what="a target name", how='a layout or a layout-size, e.g. "leaflet-a4"')
+#: The folders ``[project]`` names, with their defaults.
+FOLDERS = {"content": "content", "out": "dist", "layouts": "layouts", "fonts": "fonts"}
+
 #: Every key ``pamphleteer.toml`` accepts, by table, with what it means.
-SCHEMA: dict[str, dict[str, str]] = {
-    "project": {
-        "content": "content folder to build by default (relative to the project)",
-        "out": "output folder (default: dist)",
-        "layouts": "folder of layouts (default: layouts)",
-        "fonts": "folder of bundled fonts (default: fonts)",
-        "targets": "targets built when none are named (default: every layout and size)",
-    },
-    "print": {
-        "bleed_mm": "bleed of press files (default: 3)",
-        "safe_mm": "text keeps this far inside the trim (default: 5)",
-        "paper_thickness_mm": "imposed booklets: creep per sheet (default: 0, none)",
-        "output_profile": "press files' CMYK output intent, an .icc inside the project "
-                          "(default: the bundled FOGRA39 profile)",
-        "output_condition": "the printing condition the profile describes, as the printer "
-                            "names it (default: FOGRA39)",
-        "output_registry": "where that name is registered (default: http://www.color.org)",
-        "ink_limit_pct": "most ink any press colour may lay down, C+M+Y+K (default: 300)",
-    },
-}
+SCHEMA = Table({
+    "project": Table({
+        "content": replace(FOLDER, doc="content folder to build by default"),
+        "out": replace(FOLDER, doc="output folder (default: dist)"),
+        "layouts": replace(FOLDER, doc="folder of layouts (default: layouts)"),
+        "fonts": replace(FOLDER, doc="folder of bundled fonts (default: fonts)"),
+        "targets": ListOf(TARGET, 'a list of target names, e.g. ["poster", "leaflet-a4"]',
+                          doc="targets built when none are named (default: every layout "
+                              "and size)"),
+    }),
+    "print": Table({
+        "bleed_mm": Number(0, 10, "mm", doc="bleed of press files (default: 3)"),
+        "safe_mm": Number(0, 30, "mm", doc="text keeps this far inside the trim (default: 5)"),
+        "paper_thickness_mm": Number(0, 1, "mm", doc="imposed booklets: creep per sheet "
+                                                     "(default: 0, none)"),
+        "output_profile": PROFILE,
+        "output_condition": Text(doc="the printing condition the profile describes, as the "
+                                     "printer names it (default: FOGRA39)"),
+        "output_registry": Text(doc="where that name is registered (default: "
+                                    "http://www.color.org)"),
+        "ink_limit_pct": Number(100, 400, "percent", doc="most ink any press colour may lay "
+                                                         "down, C+M+Y+K (default: 300)"),
+    }),
+})
 
 
 @dataclass(frozen=True)
@@ -79,11 +443,6 @@ def find_project(start: Path) -> Path:
     )
 
 
-def _line_of(text: str, key: str) -> int:
-    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
-
-
 def icc_kind(file: Path) -> tuple[str, str] | None:
     """An ICC profile's device class and colour space (``("prtr", "CMYK")``) from its
     header, or None if the file is not an ICC profile: a PDF/X output intent must be a
@@ -95,105 +454,45 @@ def icc_kind(file: Path) -> tuple[str, str] | None:
     return header[12:16].decode("latin-1").strip(), header[16:20].decode("latin-1").strip()
 
 
+def _profile_problems(value: str, file: Path, root: Path) -> Iterator[Problem]:
+    """What keeps ``file`` from being the press files' output intent, if anything."""
+    key = ("print", "output_profile")
+    try:
+        if not file.is_relative_to(root):
+            yield Problem(key, f"{show(value)} is outside the project",
+                          "copy the profile into the project and name it by a relative path")
+        elif not file.is_file():
+            yield Problem(key, f"{show(value)} does not exist",
+                          "name the printer's CMYK .icc file, relative to the project")
+        elif (kind := icc_kind(file)) != ("prtr", "CMYK"):
+            found = f"a {kind[0]}/{kind[1]} profile" if kind else "not an ICC profile"
+            yield Problem(key, f"{show(value)} is {found}, not a CMYK output (prtr) profile",
+                          "ask the printer for their CMYK output profile")
+    except OSError as e:
+        yield Problem(key, f"{show(value)} cannot be read ({e.strerror or e})",
+                      "name a readable .icc file")
+
+
 def load_project(root: Path) -> Project:
     """Read and validate ``root/pamphleteer.toml``."""
     root = root.resolve()
-    path = root / CONFIG_NAME
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: {e}; fix the TOML syntax") from e
-
-    problems = []
-    for table, value in data.items():
-        if table not in SCHEMA:
-            problems.append(
-                f"{path}:{_line_of(text, '[' + table)}: [{table}]: unknown table; "
-                f"allowed: {', '.join(SCHEMA)}"
-            )
-            continue
-        for key in value:
-            if key not in SCHEMA[table]:
-                problems.append(
-                    f"{path}:{_line_of(text, key)}: {table}.{key}: unknown key; "
-                    f"allowed: {', '.join(SCHEMA[table])}"
-                )
-    project = data.get("project", {})
-    printing = data.get("print", {})
-
-    def folder(key: str, default: str) -> Path:
-        value = project.get(key, default)
-        if not isinstance(value, str):
-            problems.append(f"{path}:{_line_of(text, key)}: project.{key}: must be a path")
-            return root / default
-        return (root / value).resolve()
-
-    def number(key: str, default: float, low: float, high: float) -> float:
-        value = printing.get(key, default)
-        if not isinstance(value, int | float) or not low <= value <= high:
-            problems.append(
-                f"{path}:{_line_of(text, key)}: print.{key}: must be a number "
-                f"from {low} to {high}"
-            )
-            return default
-        return float(value)
-
-    def text_value(key: str, default: str) -> str:
-        value = printing.get(key, default)
-        if not isinstance(value, str) or not value.strip():
-            problems.append(f"{path}:{_line_of(text, key)}: print.{key}: must be a non-empty "
-                            "string")
-            return default
-        return value
-
-    def profile() -> Path:
-        value = printing.get("output_profile")
-        if value is None:
-            return DEFAULT_PROFILE
-        where = f"{path}:{_line_of(text, 'output_profile')}: print.output_profile"
-        if not isinstance(value, str):
-            problems.append(f"{where}: must be a path to an .icc file")
-            return DEFAULT_PROFILE
-        file = (root / value).resolve()
-        if not file.is_relative_to(root):
-            problems.append(f"{where}: {value} is outside the project; copy the profile into "
-                            "the project and name it by a relative path")
-        elif not file.is_file():
-            problems.append(f"{where}: {value} does not exist; name the printer's CMYK .icc "
-                            "file, relative to the project")
-        elif (kind := icc_kind(file)) != ("prtr", "CMYK"):
-            found = f"a {kind[0]}/{kind[1]} profile" if kind else "not an ICC profile"
-            problems.append(f"{where}: {value} is {found}, not a CMYK output (prtr) profile; "
-                            "ask the printer for their CMYK output profile")
-        return file
-
-    targets = project.get("targets", [])
-    if not (isinstance(targets, list) and all(isinstance(t, str) for t in targets)):
-        problems.append(
-            f"{path}:{_line_of(text, 'targets')}: project.targets: "
-            'must be a list of target names, e.g. ["poster", "leaflet-a4"]'
-        )
-        targets = []
-
-    result = Project(
-        root=root,
-        content_dir=folder("content", "content"),
-        out_dir=folder("out", "dist"),
-        layouts_dir=folder("layouts", "layouts"),
-        fonts_dir=folder("fonts", "fonts"),
-        targets=tuple(targets),
-        bleed_mm=number("bleed_mm", 3.0, 0.0, 10.0),
-        safe_mm=number("safe_mm", 5.0, 0.0, 30.0),
-        paper_thickness_mm=number("paper_thickness_mm", 0.0, 0.0, 1.0),
-        output_profile=profile(),
-        output_condition=text_value("output_condition", "FOGRA39"),
-        output_registry=text_value("output_registry", "http://www.color.org"),
-        ink_limit_pct=number("ink_limit_pct", 300.0, 100.0, 400.0),
-    )
+    file = TomlFile.read(root / CONFIG_NAME)
+    problems = list(SCHEMA.check(file.data, ()))
+    printing = file.data.get("print", {})
+    profile = printing.get("output_profile") if isinstance(printing, dict) else None
+    output_profile = DEFAULT_PROFILE
+    if profile is not None and valid(PROFILE, profile):
+        output_profile = (root / profile).resolve()
+        problems += _profile_problems(profile, output_profile, root)
     if problems:
-        raise ConfigError("; ".join(problems))
-    return result
+        raise ConfigError("; ".join(file.report(problems)))
+    settings = file.data.get("project", {})
+    return Project(
+        root=root,
+        **{f"{key}_dir": (root / settings.get(key, default)).resolve()
+           for key, default in FOLDERS.items()},
+        targets=tuple(settings.get("targets", ())),
+        output_profile=output_profile,
+        **{key: float(value) if isinstance(value, int | float) else value
+           for key, value in printing.items() if key != "output_profile"},
+    )

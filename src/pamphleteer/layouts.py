@@ -10,19 +10,87 @@ WeasyPrint.
 from __future__ import annotations
 
 import functools
+import math
 import re
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pamphleteer import contain
+from pamphleteer.config import (
+    NAME,
+    Choice,
+    Flag,
+    Key,
+    ListOf,
+    Named,
+    Number,
+    Problem,
+    Table,
+    Text,
+    TomlFile,
+    show,
+    valid,
+)
 from pamphleteer.copyfit import FitSpec
-from pamphleteer.errors import ConfigError, LayoutError, UsageError
+from pamphleteer.errors import ConfigError, LayoutError
 
 BASE = "_base"
 PAGE_RULES = ("fixed", "multiple-of-4", "per-slogan")
-LAYOUT_KEYS = ("description", "extends", "pages", "page_rule", "needs_slogans",
-               "safe_mm", "viewing_cm", "sizes", "style", "fit", "body_fit", "impose")
+#: Sheets that imposed files are printed on, portrait, in mm.
+SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
+
+CSS_TEXT = Text("a CSS value", 'a number, or text without ; { } < > \\ or /*, e.g. "12mm"',
+                r"(?!.*/\*)[^;{}<>\\]+")
+
+
+@dataclass(frozen=True)
+class Css:
+    """A ``[style]`` value, which becomes a CSS custom property: a number, or text that
+    cannot end the declaration (;), open or close a block, start a comment or close the
+    ``<style>`` element, so a layout's settings stay inside their own property."""
+
+    what: str = CSS_TEXT.what
+    how: str = CSS_TEXT.how
+
+    def check(self, value, key, complete=True):
+        if not (isinstance(value, int | float) and not isinstance(value, bool)
+                and math.isfinite(value)):
+            yield from CSS_TEXT.check(value, key)
+
+
+SIZE_MM = Number(10, 2000, "mm")
+FIT_PT = Number(1, 2000, "pt")
+BODY_FIT = Table({"min_pt": FIT_PT, "max_pt": FIT_PT}, required=("min_pt", "max_pt"),
+                 ordered=("min_pt", "max_pt"))
+
+#: Every key a ``layout.toml`` accepts. A layout that ``extends`` another may leave out
+#: what its parent gives: required keys are looked for once the two are merged.
+LAYOUT_SCHEMA = Table({
+    "description": Text(doc="one line, shown by 'pamphleteer list'"),
+    "extends": replace(NAME, doc="the layout this one inherits from, in the same folder"),
+    "pages": Number(1, 1000, whole=True, doc="exact page count (page_rule fixed)"),
+    "page_rule": Choice(PAGE_RULES),
+    "needs_slogans": Flag(doc="an empty slogans.md is then an error"),
+    "safe_mm": Number(0, 30, "mm", doc="text keeps this far inside the trim"),
+    "viewing_cm": Number(10, 10000, "cm", doc="reading distance, for preflight's image ppi"),
+    "sizes": Named(Table({"width_mm": SIZE_MM, "height_mm": SIZE_MM},
+                         required=("width_mm", "height_mm")),
+                   NAME, "a [sizes.NAME] table of width_mm and height_mm", nonempty=True),
+    "style": Named(Css(), Text("a CSS name", 'lower-case letters, digits and -, from a '
+                               'letter, e.g. "margin-top"', r"[a-z][a-z0-9-]*", longest=64),
+                   'a [style] table of name = "value" lines',
+                   doc="each a CSS custom property: margin = ... is --margin"),
+    "fit": Named(replace(BODY_FIT, keys={**BODY_FIT.keys, "balance": Flag()}), NAME,
+                 "a [fit.NAME] table of min_pt and max_pt", doc="texts set as large as fits"),
+    "body_fit": replace(BODY_FIT, doc="body text size range"),
+    "impose": Named(Table({
+        "sheet": Choice(tuple(SHEETS)),
+        "grid": ListOf(Number(1, 10, whole=True), "copies across and down, two whole numbers "
+                       "from 1 to 10, e.g. [2, 1]", 2, 2, doc="none: a saddle-stitched "
+                       "booklet"),
+    }, required=("sheet",)), NAME, "an [impose.SIZE] table of sheet and grid",
+        doc="the desk file imposed on sheets"),
+}, required=("sizes",))
 
 
 @dataclass(frozen=True)
@@ -38,10 +106,6 @@ class BodyFit:
 
     min_pt: float
     max_pt: float
-
-
-#: Sheets that imposed files are printed on, portrait, in mm.
-SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 
 
 @dataclass(frozen=True)
@@ -89,13 +153,6 @@ class Layout:
         return "\n".join(contain.stylesheet(p, roots) for p in self.stylesheets())
 
 
-def _read_toml(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: {e}; fix the TOML syntax") from e
-
-
 def _merge(parent: dict, child: dict) -> dict:
     merged = dict(parent)
     for key, value in child.items():
@@ -106,26 +163,85 @@ def _merge(parent: dict, child: dict) -> dict:
     return merged
 
 
-def _settings(folder: Path, root: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list[Path]]:
-    path = folder / "layout.toml"
-    data = _read_toml(path)
-    for key in data:
-        if key not in LAYOUT_KEYS:
-            raise ConfigError(
-                f"{path}: unknown key {key!r}; allowed: {', '.join(LAYOUT_KEYS)}"
-            )
-    parent = data.get("extends")
-    if not parent:
-        return data, [folder]
-    parent_dir = root / parent
-    if parent in seen or not (parent_dir / "layout.toml").is_file():
-        available = ", ".join(sorted(available_layouts(root)))
-        raise ConfigError(
-            f"{path}: extends unknown layout {parent!r}; available: {available}"
-        )
-    inherited, folders = _settings(parent_dir, root, (*seen, folder.name))
-    inherited.pop("description", None)
-    return _merge(inherited, data), [folder, *folders]
+def _chain(root: Path, name: str) -> tuple[list[TomlFile], list[str]]:
+    """``name``'s ``layout.toml``, then each parent's, and what stopped the chain early.
+
+    A parent is a plain name looked up among the layouts in ``root`` only, so
+    ``extends`` cannot lead to a folder outside it.
+    """
+    files: list[TomlFile] = []
+    names = [name]
+    while True:
+        try:
+            files.append(file := TomlFile.read(root / names[-1] / "layout.toml"))
+        except ConfigError as e:
+            return files, [e.message]
+        parent = file.data.get("extends")
+        if parent is None or not valid(NAME, parent):  # the schema reports a bad name
+            return files, []
+        where = file.where(("extends",))
+        if parent in names:
+            return files, [f"{where}: {' -> '.join([*names, parent])} is a cycle; "
+                           "extend a layout that does not extend this one"]
+        available = available_layouts(root)
+        if parent not in available:
+            return files, [f"{where}: no layout {show(parent)} in {root}; "
+                           f"extend one of {', '.join(available)}"]
+        names.append(parent)
+
+
+def _owner(files: list[TomlFile], key: Key) -> TomlFile:
+    """The file that writes ``key`` (or most of its table): the layout's, else a parent's."""
+    def depth(file: TomlFile) -> int:
+        value, found = file.data, 0
+        for part in key:
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                break
+            found += 1
+        return found
+
+    return max(files, key=depth)  # the first of the deepest: the layout's own file first
+
+
+def _load(root: Path, name: str) -> tuple[Layout | None, list[str]]:
+    """The layout ``name``, or None and every problem found in it and its parents.
+
+    The files are merged, then checked as one; each problem is reported against the
+    file that wrote the value. Keys may be missing only where a parent was not read.
+    """
+    files, problems = _chain(root, name)
+    data: dict = {}
+    for file in reversed(files):  # the furthest parent first; descriptions are not inherited
+        data = _merge({k: v for k, v in data.items() if k != "description"}, file.data)
+    found = list(LAYOUT_SCHEMA.check(data, (), complete=not problems))
+    sizes, impose = data.get("sizes"), data.get("impose")
+    if isinstance(sizes, dict) and isinstance(impose, dict):
+        found += [Problem(("impose", key), f"{show(key)} is not a size of this layout",
+                          f"name one of {', '.join(sizes)}") for key in impose if key not in sizes]
+    problems += [_owner(files, p.key).report([p])[0] for p in found]
+    if problems:
+        return None, problems
+    body = data.get("body_fit")
+    return Layout(
+        name=name,
+        folders=(*(file.path.parent for file in files), root / BASE),
+        description=data.get("description", ""),
+        sizes={key: Size(key, float(v["width_mm"]), float(v["height_mm"]))
+               for key, v in sizes.items()},
+        page_rule=data.get("page_rule", "fixed"),
+        pages=data.get("pages", 1),
+        needs_slogans=data.get("needs_slogans", False),
+        safe_mm=data.get("safe_mm"),
+        viewing_cm=float(data.get("viewing_cm", 30.0)),
+        style={key: str(value) for key, value in data.get("style", {}).items()},
+        fits={key: FitSpec(key, float(v["min_pt"]), float(v["max_pt"]), v.get("balance", True))
+              for key, v in data.get("fit", {}).items()},
+        body_fit=BodyFit(float(body["min_pt"]), float(body["max_pt"])) if body else None,
+        impose={key: Imposition(v["sheet"], tuple(v["grid"]) if "grid" in v else None)
+                for key, v in data.get("impose", {}).items()},
+    ), []
 
 
 def available_layouts(root: Path) -> list[str]:
@@ -134,68 +250,22 @@ def available_layouts(root: Path) -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/layout.toml") if p.parent.name != BASE)
 
 
-def load_layout(root: Path, name: str) -> Layout:
-    folder = root / name
-    if not (folder / "layout.toml").is_file():
-        raise UsageError(
-            f"unknown layout {name!r}; available: {', '.join(available_layouts(root))}"
-        )
-    data, folders = _settings(folder, root)
-    path = folder / "layout.toml"
-    try:
-        sizes = {
-            key: Size(key, float(v["width_mm"]), float(v["height_mm"]))
-            for key, v in data.get("sizes", {}).items()
-        }
-        fits = {
-            key: FitSpec(key, float(v["min_pt"]), float(v["max_pt"]), bool(v.get("balance", True)))
-            for key, v in data.get("fit", {}).items()
-        }
-        impose = {
-            key: Imposition(str(v["sheet"]), tuple(int(n) for n in v["grid"]) if "grid" in v
-                            else None)
-            for key, v in data.get("impose", {}).items()
-        }
-        body = data.get("body_fit")
-        body_fit = BodyFit(float(body["min_pt"]), float(body["max_pt"])) if body else None
-    except (KeyError, TypeError, ValueError) as e:
-        raise ConfigError(
-            f"{path}: bad sizes/fit/impose entry ({e}); sizes need width_mm and "
-            "height_mm, fit and body_fit need min_pt and max_pt, impose needs a sheet"
-        ) from e
-    if not sizes:
-        raise ConfigError(f"{path}: no [sizes]; declare at least one, e.g. [sizes.a4]")
-    for key, imposition in impose.items():
-        if key not in sizes or imposition.sheet not in SHEETS:
-            raise ConfigError(
-                f"{path}: [impose.{key}] needs a size of this layout and a sheet "
-                f"({', '.join(SHEETS)}); got sheet {imposition.sheet!r}"
-            )
-    rule = data.get("page_rule", "fixed")
-    if rule not in PAGE_RULES:
-        raise ConfigError(f"{path}: page_rule {rule!r}; use one of {', '.join(PAGE_RULES)}")
-    return Layout(
-        name=name,
-        folders=(*folders, root / BASE),
-        description=str(data.get("description", "")),
-        sizes=sizes,
-        page_rule=rule,
-        pages=int(data.get("pages", 1)),
-        needs_slogans=bool(data.get("needs_slogans", False)),
-        safe_mm=data.get("safe_mm"),
-        viewing_cm=float(data.get("viewing_cm", 30.0)),
-        style={k: str(v) for k, v in data.get("style", {}).items()},
-        fits=fits,
-        body_fit=body_fit,
-        impose=impose,
-    )
-
-
 def load_layouts(root: Path) -> dict[str, Layout]:
+    """Every layout in ``root``; the problems of all of them in one ``ConfigError``."""
     names = available_layouts(root)
     if not names:
         raise ConfigError(f"{root}: no layouts found; each layout is a folder with a layout.toml")
-    return {name: load_layout(root, name) for name in names}
+    for name in (*names, BASE):
+        try:
+            contain.beneath(root / name, (root.resolve(),))
+        except contain.Refused as e:
+            raise ConfigError(f"{root / name}: a symlink that leads outside {root.name}/; copy "
+                              "the layout into it instead") from e
+    loaded = {name: _load(root, name) for name in names}
+    problems = dict.fromkeys(p for _, found in loaded.values() for p in found)  # parents' once
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return {name: layout for name, (layout, _) in loaded.items()}
 
 
 _CSS_NAME_RE = re.compile(r"[^a-z0-9-]")
@@ -288,8 +358,9 @@ def strings(layout: Layout, lang: str) -> dict[str, str]:
 @functools.cache
 def _strings_file(path: Path, mtime_ns: int) -> dict[str, str]:
     """One strings file, read again only when it changes (``serve`` keeps running)."""
-    data = _read_toml(path)
-    bad = [k for k, v in data.items() if not isinstance(v, str)]
+    file = TomlFile.read(path)
+    bad = [f"{file.where((k,))}: must be text; quote the value"
+           for k, v in file.data.items() if not isinstance(v, str)]
     if bad:
-        raise ConfigError(f"{path}: {', '.join(bad)}: must be text; quote the value")
-    return data
+        raise ConfigError("; ".join(bad))
+    return file.data

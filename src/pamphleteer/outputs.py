@@ -21,12 +21,48 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pamphleteer import __version__
+from pamphleteer.config import ListOf, Number, Table, Text, dotted, show
 from pamphleteer.errors import UsageError
 
 MANIFEST = "manifest.json"
 LOCK = ".pamphleteer.lock"
 STATE = ".pamphleteer-state.json"
 DEFAULT_EPOCH = 946684800  # 2000-01-01T00:00:00Z: dates in outputs never come from the clock
+LATEST_EPOCH = 4354819199  # 2107-12-31T23:59:59Z: the last second a zip entry's date can hold
+
+#: A file the manifest names: a plain name in the output folder, never a path out of it.
+OUTPUT_FILE = Text("a plain .pdf file name", 'a file name ending in .pdf, e.g. "poster-a3.pdf"',
+                   r"(?!\.)(?!.*\.\.)[^/\\]+\.pdf")
+SHA256 = Text("a SHA-256 digest", "64 hexadecimal digits", r"[0-9a-f]{64}")
+COUNT = Number(0, 2**53, whole=True)
+MM = Number(0, 10000, "mm")
+
+#: What ``manifest.json`` holds, as far as pamphleteer reads it back; entries may hold
+#: more (the details of imposed files), which is let through unchecked.
+MANIFEST_SCHEMA = Table({
+    "generator": Text(),
+    "content": Text(),
+    "source_date_epoch": Number(0, LATEST_EPOCH, whole=True),
+    "inputs_sha256": SHA256,
+    "outputs": ListOf(Table({
+        "file": OUTPUT_FILE,
+        "layout": Text(),
+        "size": Text(),
+        "variant": Text(),
+        "pages": COUNT,
+        "trim_mm": ListOf(MM, "the width and height in mm, e.g. [210, 297]", 2, 2),
+        "bleed_mm": MM,
+        "sha256": SHA256,
+        "bytes": COUNT,
+        "inputs_sha256": SHA256,
+        "page_rule": Text(),
+        "safe_mm": MM,
+        "viewing_cm": Number(0, 1e6, "cm"),
+        "pdfx": Text(),
+        "findings": ListOf(Table({}, others=True), "a list of findings"),
+    }, required=("file", "pages", "trim_mm", "sha256", "bytes", "inputs_sha256"), others=True),
+        "a list of the outputs' entries", longest=100_000),
+}, required=("content", "source_date_epoch", "outputs"), others=True)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -137,6 +173,37 @@ class Manifest:
             pass
         return manifest
 
+    @classmethod
+    def read(cls, out_dir: Path, files: bool = True) -> Manifest:
+        """The ``manifest.json`` of ``out_dir``, checked: the one reader of the file.
+
+        Every field pamphleteer reads has its type, and every entry names a plain
+        ``.pdf`` file: a manifest may come from elsewhere (a CI artifact), and must not
+        lead a merge to read or write outside its folder. With ``files``, each file must
+        also be in ``out_dir`` as a regular file, or a link to one there.
+
+        Raises ``UsageError``, one line naming the manifest and the fix.
+        """
+        path = out_dir / MANIFEST
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise _unusable(path, f"cannot read it ({e.strerror or e})") from e
+        except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deep
+            raise _unusable(path, f"not JSON ({str(e)[:80]})") from e
+        problem = next(MANIFEST_SCHEMA.check(data, ()), None)
+        if problem:
+            where = f"{dotted(problem.key)}: " if problem.key else ""
+            raise _unusable(path, f"{where}{problem.problem}")
+        manifest = cls(path, data["content"], data["source_date_epoch"],
+                       {entry["file"]: entry for entry in data["outputs"]})
+        if files:
+            for name in manifest.entries:
+                file = out_dir / name
+                if not file.is_file() or file.resolve().parent != out_dir.resolve():
+                    raise _unusable(path, f"{show(name)} is not a regular file in {out_dir}")
+        return manifest
+
     def fresh(self, file: str, inputs: str) -> bool:
         """Built from exactly these inputs, and the file still has the recorded bytes."""
         entry = self.entries.get(file)
@@ -183,31 +250,40 @@ def write_zip(out_dir: Path, name: str, manifest: Manifest) -> Path:
     return path
 
 
+def _unusable(path: Path, problem: str) -> UsageError:
+    return UsageError(f"{path}: {problem}; build that folder again with 'pamphleteer build'")
+
+
 def merge(sources: list[Path], out_dir: Path) -> Manifest:
-    """Combine shard folders into one, as a single full build would have written it."""
-    merged: Manifest | None = None
-    with locked(out_dir):
-        for source in sources:
+    """Combine shard folders into one, as a single full build would have written it.
+
+    Every shard is checked first (its manifest, and each file against its digest), so a
+    bad shard leaves ``out_dir`` as it was.
+    """
+    if not sources:
+        raise UsageError("nothing to merge; name the shards' output folders")
+    shards = [Manifest.read(source) for source in sources]
+    first = shards[0]
+    for source, shard in zip(sources, shards, strict=True):
+        if (shard.content, shard.source_date_epoch) != (first.content, first.source_date_epoch):
+            raise UsageError(f"{source}: built from other content or another date than "
+                             f"{sources[0]}; merge shards of one build only")
+        for name, entry in shard.entries.items():
             try:
-                data = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as e:
-                raise UsageError(
-                    f"{source / MANIFEST}: cannot read the shard's manifest: {e}") from e
-            if merged is None:
-                merged = Manifest(out_dir / MANIFEST, data["content"], data["source_date_epoch"])
-            elif (data["content"], data["source_date_epoch"]) != (
-                    merged.content, merged.source_date_epoch):
-                raise UsageError(f"{source}: built from other content or another date than "
-                                 f"{sources[0]}; merge shards of one build only")
-            for entry in data["outputs"]:
-                if sha256_file(source / entry["file"]) != entry["sha256"]:
-                    raise UsageError(f"{source / entry['file']}: does not match its manifest "
-                                     "entry; rebuild that shard")
+                same = sha256_file(source / name) == entry["sha256"]
+            except OSError as e:
+                raise UsageError(f"{source / name}: cannot read it ({e.strerror}); "
+                                 "rebuild that shard") from e
+            if not same:
+                raise UsageError(f"{source / name}: does not match its manifest entry; "
+                                 "rebuild that shard")
+    merged = Manifest(out_dir / MANIFEST, first.content, first.source_date_epoch)
+    with locked(out_dir):
+        for source, shard in zip(sources, shards, strict=True):
+            for name, entry in shard.entries.items():
                 if source.resolve() != out_dir.resolve():
-                    shutil.copyfile(source / entry["file"], out_dir / f".{entry['file']}.tmp")
-                    os.replace(out_dir / f".{entry['file']}.tmp", out_dir / entry["file"])
-                merged.entries[entry["file"]] = entry
-        if merged is None:
-            raise UsageError("nothing to merge; name the shards' output folders")
+                    shutil.copyfile(source / name, out_dir / f".{name}.tmp")
+                    os.replace(out_dir / f".{name}.tmp", out_dir / name)
+                merged.entries[name] = entry
         merged.save()
     return merged
