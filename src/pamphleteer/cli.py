@@ -230,9 +230,21 @@ def preview_command(targets, project, content_dir, out_dir, variants, dpi, sheet
 @click.option("--zip", "make_zip", is_flag=True,
               help="Also write OUT/<content>-kit.zip with every PDF and the manifest.")
 def merge_command(shards, out_dir, make_zip):
-    """Combine the output folders of 'build --shard' runs into one, as a full build."""
-    from pamphleteer.outputs import merge, write_zip
+    """Combine the output folders of 'build --shard' runs into one, as a full build.
 
+    Shards of a build of several kits (--all-langs, --all-editions) are merged folder
+    by folder, with their languages.json or editions.json.
+    """
+    from pamphleteer.outputs import MANIFEST, merge, write_zip
+    from pamphleteer.runs import merge_runs
+
+    if not any((shard / MANIFEST).exists() for shard in shards):
+        if make_zip:
+            raise UsageError("--zip makes one kit's zip; merge several kits without it")
+        merged = merge_runs(list(shards), out_dir)
+        click.echo(f"merged {merged} outputs from {len(shards)} folders into {out_dir}/",
+                   err=True)
+        return
     manifest = merge(list(shards), out_dir)
     if make_zip:
         write_zip(out_dir, Path(manifest.content).name, manifest)

@@ -159,18 +159,17 @@ class Manifest:
 
     @classmethod
     def load(cls, out_dir: Path, content: str, epoch: int) -> Manifest:
-        """The existing manifest's entries whose files are still there, unchanged."""
+        """The last build's entries, if it was of this content and date, whose files are
+        still there with their size; a manifest that cannot be read counts as none."""
         manifest = cls(out_dir / MANIFEST, content, epoch)
         try:
-            data = json.loads(manifest.path.read_text(encoding="utf-8"))
-            if data.get("content") != content or data.get("source_date_epoch") != epoch:
-                return manifest
-            for entry in data["outputs"]:
-                file = out_dir / entry["file"]
-                if file.is_file() and file.stat().st_size == entry["bytes"]:
-                    manifest.entries[entry["file"]] = entry
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass
+            last = cls.read(out_dir, files=False)
+        except UsageError:
+            return manifest
+        if (last.content, last.source_date_epoch) == (content, epoch):
+            manifest.entries = {
+                name: entry for name, entry in last.entries.items()
+                if (out_dir / name).is_file() and (out_dir / name).stat().st_size == entry["bytes"]}
         return manifest
 
     @classmethod

@@ -26,10 +26,8 @@ from pamphleteer.config import Project
 from pamphleteer.errors import BuildFailed, ContentError, PamphleteerError, RenderError
 from pamphleteer.outputs import (
     DEFAULT_EPOCH,
-    MANIFEST,
     Manifest,
     locked,
-    read_json,
     read_state,
     stamp,
     write_atomic,
@@ -411,7 +409,7 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
 
 def _unchanged(job: Job, targets: list[Target], on_output) -> list[Output]:
     """Every output as the last build left it, read from the manifest."""
-    entries = {e["file"]: e for e in read_json(job.out_dir / MANIFEST)["outputs"]}
+    entries = Manifest.read(job.out_dir, files=False).entries
     outputs = [Output(t, skipped=True, pages=entries[t.file]["pages"],
                       inputs=entries[t.file]["inputs_sha256"])
                for t in targets + imposed(targets)]

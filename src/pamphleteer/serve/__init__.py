@@ -24,8 +24,8 @@ from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from pamphleteer.check import Finding
-from pamphleteer.errors import PamphleteerError
-from pamphleteer.outputs import MANIFEST
+from pamphleteer.errors import PamphleteerError, UsageError
+from pamphleteer.outputs import Manifest
 from pamphleteer.pipeline import Job, Output, build, failure
 from pamphleteer.proofs import PROOFS, Page, render_proofs
 from pamphleteer.targets import plan
@@ -152,10 +152,10 @@ def one_line(e: Exception) -> str:
 def recorded_findings(out_dir: Path) -> dict[str, list[dict]]:
     """The preflight findings the manifest holds for each output (none if unreadable)."""
     try:
-        outputs = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))["outputs"]
-        return {entry["file"]: entry.get("findings", []) for entry in outputs}
-    except (OSError, ValueError, KeyError, TypeError):
+        entries = Manifest.read(out_dir, files=False).entries
+    except UsageError:
         return {}
+    return {file: entry.get("findings", []) for file, entry in entries.items()}
 
 
 # --- the web server -------------------------------------------------------------------
