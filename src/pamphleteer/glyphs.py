@@ -11,6 +11,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
+from pamphleteer import contain
 from pamphleteer.errors import ContentError
 
 #: Characters the renderer handles without drawing a glyph.
@@ -18,8 +19,10 @@ _INVISIBLE = {"Zs", "Zl", "Zp", "Cf", "Mn", "Me", "Cc"}
 
 
 def font_files(fonts_dir: Path) -> list[Path]:
-    """The font files in a fonts folder, in a stable order."""
-    return sorted(p for p in fonts_dir.rglob("*") if p.suffix.lower() in (".ttf", ".otf"))
+    """The font files in a fonts folder, in a stable order (none reached through a
+    symlink that leads out of it: see ``contain``)."""
+    return sorted(p for p in contain.files_below(fonts_dir)
+                  if p.suffix.lower() in (".ttf", ".otf"))
 
 
 @cache
