@@ -1,0 +1,290 @@
+"""Preflight on hostile PDFs: whatever a file holds, `check` reports it and finishes.
+
+A PDF handed in from anywhere may be damaged, or made to crash or hang its reader: forms
+that draw themselves, colour spaces that name themselves, nesting hundreds deep, absurd
+sizes, the wrong kind of object where a number or a dictionary belongs. Each is made
+here from a good flyer and must become findings, within the time limit, with no
+traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pikepdf import Array, Dictionary, Name
+
+from helpers import ROOT, run
+from pamphleteer.check import Expected
+from pamphleteer.check import run as check
+from pamphleteer.check.limits import TIME_LIMIT_S
+from pamphleteer.config import load_project
+from pamphleteer.pipeline import Job, build
+
+FLYER = "flyer-a6-press.pdf"
+
+
+@pytest.fixture(scope="module")
+def flyers(tmp_path_factory) -> Path:
+    """The A6 flyer in every variant, built once: the hostile files are made from it."""
+    project = load_project(ROOT)
+    out = tmp_path_factory.mktemp("flyers")
+    outputs = build(Job(project=project, content_dir=project.content_dir, out_dir=out,
+                        targets=("flyer-a6",)))
+    assert [o.error for o in outputs if o.error] == []
+    return out
+
+
+# --- hostile files, made from the flyer -----------------------------------------------
+
+
+def edited(path: Path, edit) -> bytes:
+    """The file at ``path`` after ``edit(pdf, page)`` (page 1's dictionary), saved."""
+    with pikepdf.open(path) as pdf:
+        edit(pdf, pdf.pages[0].obj)
+        buffer = io.BytesIO()
+        pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def form(pdf: pikepdf.Pdf, content: bytes, xobjects: dict) -> pikepdf.Stream:
+    return pdf.make_stream(content, Type=Name.XObject, Subtype=Name.Form,
+                           BBox=[0, 0, 10, 10], Resources=Dictionary(XObject=xobjects))
+
+
+def draw(pdf: pikepdf.Pdf, page: pikepdf.Dictionary, content: bytes, **resources) -> None:
+    """Add ``resources`` (kind -> {name: object}) to the page, and draw ``content``."""
+    for kind, entries in resources.items():
+        if f"/{kind}" not in page.Resources:
+            page.Resources[f"/{kind}"] = Dictionary()
+        for name, value in entries.items():
+            page.Resources[f"/{kind}"][f"/{name}"] = value
+    pikepdf.Page(page).contents_add(pdf.make_stream(b"q " + content + b" Q"))
+
+
+def _form_draws_itself(pdf, page):
+    f = form(pdf, b"/Hx Do", {})
+    f.Resources.XObject.Hx = f
+    draw(pdf, page, b"/Hx Do", XObject={"Hx": f})
+
+
+def _two_forms_draw_each_other(pdf, page):
+    a, b = form(pdf, b"/B Do", {}), form(pdf, b"/A Do", {})
+    a.Resources.XObject.B, b.Resources.XObject.A = b, a
+    draw(pdf, page, b"/A Do", XObject={"A": a})
+
+
+def _forms_500_deep(pdf, page):
+    inner = form(pdf, b"0 0 1 1 re f", {})
+    for _ in range(500):
+        inner = form(pdf, b"/X Do", {"/X": inner})
+    draw(pdf, page, b"/X Do", XObject={"X": inner})
+
+
+def _form_cut_short(pdf, page):
+    draw(pdf, page, b"/Hx Do", XObject={"Hx": form(pdf, b"0 0 m [1 2", {})})
+
+
+def _colour_space_names_itself(pdf, page):
+    draw(pdf, page, b"/Hc cs 1 sc 0 0 1 1 re f", ColorSpace={"Hc": Name("/Hc")})
+
+
+def _indexed_base_is_itself(pdf, page):
+    space = pdf.make_indirect(Array([Name.Indexed, Name.DeviceCMYK, 0, b"\0\0\0\0"]))
+    space[1] = space
+    draw(pdf, page, b"/Hc cs 0 sc 0 0 1 1 re f", ColorSpace={"Hc": space})
+
+
+def _icc_alternate_is_itself(pdf, page):
+    profile = pdf.make_stream(b"\0" * 128, N=4)
+    space = pdf.make_indirect(Array([Name.ICCBased, profile]))
+    profile.Alternate = space
+    draw(pdf, page, b"/Hc cs 0 0 0 1 sc 0 0 1 1 re f", ColorSpace={"Hc": space})
+
+
+def _separation_alternate_is_itself(pdf, page):
+    space = pdf.make_indirect(Array([Name.Separation, Name.Spot, Name.DeviceCMYK,
+                                     Dictionary(FunctionType=2, Domain=[0, 1], N=1)]))
+    space[2] = space
+    draw(pdf, page, b"/Hc cs 1 sc 0 0 1 1 re f", ColorSpace={"Hc": space})
+
+
+def _page_tree_loops(pdf, page):
+    node = pdf.make_indirect(Dictionary(Type=Name.Pages, Kids=[page], Count=1))
+    node.Parent = node
+    page.Parent = node
+    pdf.Root.Pages.Kids = Array([node])
+
+
+def _trim_box_a_number(pdf, page):
+    page.TrimBox = 42
+
+
+def _boxes_a_billion_mm(pdf, page):
+    for key in ("/MediaBox", "/TrimBox", "/BleedBox"):
+        page[key] = Array([0, 0, 10**12, 10**12])
+
+
+def _no_resources(pdf, page):
+    del page["/Resources"]
+
+
+def _xobjects_an_array(pdf, page):
+    page.Resources.XObject = Array([1, 2])
+    pikepdf.Page(page).contents_add(pdf.make_stream(b"/Hx Do"))
+
+
+def _font_a_number(pdf, page):
+    for name in page.Resources.Font.keys():
+        page.Resources.Font[name] = 3
+
+
+def _image_width_a_name(pdf, page):
+    image = pdf.make_stream(b"\0" * 16, Type=Name.XObject, Subtype=Name.Image,
+                            Width=Name.Wide, Height=-4, ColorSpace=Name.DeviceGray,
+                            BitsPerComponent=8)
+    draw(pdf, page, b"/Hi Do", XObject={"Hi": image})
+
+
+def _output_intents_a_number(pdf, page):
+    pdf.Root.OutputIntents = Array([9])
+
+
+def _matrix_of_strings(pdf, page):
+    draw(pdf, page, b"(a) (b) (c) (d) (e) (f) cm 0 0 1 1 re f")
+
+
+HOSTILE = {  # how the flyer is made hostile -> what check must say of it
+    "form-draws-itself": (_form_draws_itself, "the form XObject /Hx draws itself"),
+    "two-forms-cycle": (_two_forms_draw_each_other, "the form XObject /A draws itself"),
+    "forms-500-deep": (_forms_500_deep, "form XObjects nested over 32 deep"),
+    "form-cut-short": (_form_cut_short, "a content stream is cut short (Unexpected end"),
+    "colour-space-names-itself": (_colour_space_names_itself,
+                                  "a colour space leads back to itself"),
+    "indexed-base-loop": (_indexed_base_is_itself, "a colour space leads back to itself"),
+    "icc-alternate-loop": (_icc_alternate_is_itself, "a colour space leads back to itself"),
+    "separation-alternate-loop": (_separation_alternate_is_itself,
+                                  "a colour space leads back to itself"),
+    "page-tree-parent-loop": (_page_tree_loops, "page-count: page 1: the page tree loops"),
+    "trim-box-a-number": (_trim_box_a_number, "the file is malformed (TypeError"),
+    "boxes-a-billion-mm": (_boxes_a_billion_mm, "beyond the 5080 mm (200 in) a PDF page"),
+    "no-resources": (_no_resources, "which is not among the page's resources"),
+    "xobjects-an-array": (_xobjects_an_array, "the page draws /Hx, which is not among"),
+    "font-a-number": (_font_a_number, "fonts: could not be checked, the file is malformed"),
+    "image-width-a-name": (_image_width_a_name, "malformed (TypeError: Object is not numeric"),
+    "output-intents-a-number": (_output_intents_a_number,
+                                "colour: could not be checked, the file is malformed"),
+    "matrix-of-strings": (_matrix_of_strings, "malformed (TypeError: Object is not numeric"),
+}
+
+
+def truncated(fraction: float):
+    return lambda data: data[:int(len(data) * fraction)]
+
+
+MANGLED = {  # how the flyer's bytes are mangled -> what check must say of it
+    **{f"truncated-{f:.0%}": (truncated(f), "not a readable PDF") for f in (0.1, 0.5, 0.9)},
+}
+
+
+def assert_checked(path: Path, message: str) -> list[dict]:
+    """`pamphleteer check PATH` fails with findings, in time and without a traceback, and
+    one of them says ``message``."""
+    started = time.monotonic()
+    result = run("check", "--json", path)
+    elapsed = time.monotonic() - started
+    assert isinstance(result.exception, SystemExit), f"uncaught: {result.exception!r}"
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert elapsed < TIME_LIMIT_S
+    findings = json.loads(result.stdout)["findings"]
+    said = [f"{f['check']}: " + (f"page {f['page']}: " if f["page"] else "") + f["message"]
+            for f in findings if f["severity"] == "error"]
+    assert any(message in line for line in said), said
+    return findings
+
+
+@pytest.mark.parametrize(("edit", "message"), HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_structure_is_a_finding(flyers, tmp_path, edit, message):
+    path = tmp_path / "hostile.pdf"
+    path.write_bytes(edited(flyers / FLYER, edit))
+    assert_checked(path, message)
+
+
+@pytest.mark.parametrize(("mangle", "message"), MANGLED.values(), ids=MANGLED.keys())
+def test_mangled_bytes_are_a_finding(flyers, tmp_path, mangle, message):
+    path = tmp_path / "mangled.pdf"
+    path.write_bytes(mangle((flyers / FLYER).read_bytes()))
+    assert_checked(path, message)
+
+
+def test_flyers_are_clean(flyers):
+    """The kit's own files: nothing malformed, in time."""
+    result = run("check", "--json", "--strict", flyers)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["findings"] == []
+
+
+def test_structure_tree_loop_is_a_finding(flyers, tmp_path):
+    """Screen files are read by their structure tree; one that loops is malformed."""
+    def loop(pdf, page):
+        element = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.P))
+        element.K = Array([element])
+        pdf.Root.StructTreeRoot.K = element
+
+    path = tmp_path / "hostile-screen.pdf"
+    path.write_bytes(edited(flyers / "flyer-a6-screen.pdf", loop))
+    assert_checked(path, "accessibility: could not be checked, the file is malformed (the "
+                   "structure tree loops")
+
+
+def test_a_malformed_file_is_one_finding_not_one_per_rule(flyers, tmp_path):
+    """Every rule that reads the drawing trips on the same loop; it is said once."""
+    path = tmp_path / "hostile.pdf"
+    path.write_bytes(edited(flyers / FLYER, _form_draws_itself))
+    findings = assert_checked(path, "draws itself")
+    assert [f["check"] for f in findings if "draws itself" in f["message"]] == ["glyphs"]
+
+
+# --- the time limit -------------------------------------------------------------------
+
+
+def slow_pdf(pages: int = 2000) -> bytes:
+    """Many pages sharing one long drawing: a small file that takes long to read."""
+    pdf = pikepdf.new()
+    drawing = pdf.make_stream(b"0 0 m 1 1 l S\n" * 20_000)
+    for _ in range(pages):
+        page = pdf.add_blank_page(page_size=(298, 420))
+        page.obj.Contents = drawing
+        page.obj.TrimBox = page.obj.BleedBox = page.obj.MediaBox
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def test_time_limit_stops_a_slow_file_in_a_thread():
+    """The limit holds outside the main thread (a signal could not), and leaves the
+    build's own SIGALRM handler alone."""
+    data, got = slow_pdf(), []
+    alarm = signal.getsignal(signal.SIGALRM)
+    worker = threading.Thread(target=lambda: got.append(
+        check(data, "slow.pdf", Expected("desk"), seconds=1)))
+    started = time.monotonic()
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive() and time.monotonic() - started < 20
+    [findings] = got
+    assert [f.severity for f in findings] == ["error"]
+    assert "checking took longer than 1 s, the limit for one file" in findings[0].message
+    assert signal.getsignal(signal.SIGALRM) is alarm
+
+
+def test_tiny_time_limit_on_a_good_file(flyers):
+    [finding] = check((flyers / FLYER).read_bytes(), FLYER, Expected("press"), seconds=1e-6)
+    assert finding.severity == "error" and "took longer than 1e-06 s" in finding.message
+
