@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import signal
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pikepdf
@@ -28,6 +30,7 @@ from pamphleteer.config import load_project
 from pamphleteer.pipeline import Job, build
 
 FLYER = "flyer-a6-press.pdf"
+UNREADABLE = ("not a readable PDF", "the file is damaged", "the file is malformed")
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +125,10 @@ def _page_tree_loops(pdf, page):
     pdf.Root.Pages.Kids = Array([node])
 
 
+def _media_box_of_names(pdf, page):
+    page.MediaBox = Array([Name.Zero, "x", Dictionary(), 1])
+
+
 def _trim_box_a_number(pdf, page):
     page.TrimBox = 42
 
@@ -131,13 +138,34 @@ def _boxes_a_billion_mm(pdf, page):
         page[key] = Array([0, 0, 10**12, 10**12])
 
 
+def _image_100000_px_square(pdf, page):
+    image = pdf.make_stream(b"\0" * 100, Type=Name.XObject, Subtype=Name.Image,
+                            Width=100_000, Height=100_000, ColorSpace=Name.DeviceGray,
+                            BitsPerComponent=8)
+    draw(pdf, page, b"10 0 0 10 0 0 cm /Hi Do", XObject={"Hi": image})
+
+
+def _content_inflating_to_600_mb(pdf, page):
+    deflate, zeros = zlib.compressobj(9), bytes(2**20)
+    data = b"".join(deflate.compress(zeros) for _ in range(600)) + deflate.flush()
+    page.Contents = pdf.make_stream(data, Filter=Name.FlateDecode)
+
+
 def _no_resources(pdf, page):
     del page["/Resources"]
+
+
+def _resources_a_number(pdf, page):
+    page.Resources = 7
 
 
 def _xobjects_an_array(pdf, page):
     page.Resources.XObject = Array([1, 2])
     pikepdf.Page(page).contents_add(pdf.make_stream(b"/Hx Do"))
+
+
+def _contents_a_number(pdf, page):
+    page.Contents = 5
 
 
 def _font_a_number(pdf, page):
@@ -172,10 +200,15 @@ HOSTILE = {  # how the flyer is made hostile -> what check must say of it
     "separation-alternate-loop": (_separation_alternate_is_itself,
                                   "a colour space leads back to itself"),
     "page-tree-parent-loop": (_page_tree_loops, "page-count: page 1: the page tree loops"),
+    "media-box-of-names": (_media_box_of_names, "MediaBox is undefined"),
     "trim-box-a-number": (_trim_box_a_number, "the file is malformed (TypeError"),
     "boxes-a-billion-mm": (_boxes_a_billion_mm, "beyond the 5080 mm (200 in) a PDF page"),
+    "image-100000-px": (_image_100000_px_square, "an image of 100000×100000 px (object"),
+    "content-bomb": (_content_inflating_to_600_mb, "a stream that inflates to over 512 MB"),
     "no-resources": (_no_resources, "which is not among the page's resources"),
+    "resources-a-number": (_resources_a_number, "Resources is missing or invalid"),
     "xobjects-an-array": (_xobjects_an_array, "the page draws /Hx, which is not among"),
+    "contents-a-number": (_contents_a_number, "supposed to be a stream or an array"),
     "font-a-number": (_font_a_number, "fonts: could not be checked, the file is malformed"),
     "image-width-a-name": (_image_width_a_name, "malformed (TypeError: Object is not numeric"),
     "output-intents-a-number": (_output_intents_a_number,
@@ -188,14 +221,25 @@ def truncated(fraction: float):
     return lambda data: data[:int(len(data) * fraction)]
 
 
+def flipped(seed: int, count: int = 10):
+    def flip(data: bytes) -> bytes:
+        rng, data = random.Random(seed), bytearray(data)
+        for _ in range(count):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        return bytes(data)
+    return flip
+
+
 MANGLED = {  # how the flyer's bytes are mangled -> what check must say of it
     **{f"truncated-{f:.0%}": (truncated(f), "not a readable PDF") for f in (0.1, 0.5, 0.9)},
+    "truncated-last-bytes": (lambda data: data[:-10], "the file is damaged"),
+    **{f"flipped-seed-{seed}": (flipped(seed), None) for seed in range(5)},
 }
 
 
-def assert_checked(path: Path, message: str) -> list[dict]:
+def assert_checked(path: Path, message: str | None) -> list[dict]:
     """`pamphleteer check PATH` fails with findings, in time and without a traceback, and
-    one of them says ``message``."""
+    one of them says ``message`` (or, if None, that the file is unreadable)."""
     started = time.monotonic()
     result = run("check", "--json", path)
     elapsed = time.monotonic() - started
@@ -205,7 +249,8 @@ def assert_checked(path: Path, message: str) -> list[dict]:
     findings = json.loads(result.stdout)["findings"]
     said = [f"{f['check']}: " + (f"page {f['page']}: " if f["page"] else "") + f["message"]
             for f in findings if f["severity"] == "error"]
-    assert any(message in line for line in said), said
+    wanted = (message,) if message else UNREADABLE
+    assert any(w in line for line in said for w in wanted), said
     return findings
 
 
@@ -224,7 +269,7 @@ def test_mangled_bytes_are_a_finding(flyers, tmp_path, mangle, message):
 
 
 def test_flyers_are_clean(flyers):
-    """The kit's own files: nothing malformed, in time."""
+    """The kit's own files: nothing malformed or damaged, in time."""
     result = run("check", "--json", "--strict", flyers)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["findings"] == []
@@ -287,4 +332,3 @@ def test_time_limit_stops_a_slow_file_in_a_thread():
 def test_tiny_time_limit_on_a_good_file(flyers):
     [finding] = check((flyers / FLYER).read_bytes(), FLYER, Expected("press"), seconds=1e-6)
     assert finding.severity == "error" and "took longer than 1e-06 s" in finding.message
-

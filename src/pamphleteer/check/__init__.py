@@ -19,7 +19,15 @@ from pathlib import Path
 import pikepdf
 
 from pamphleteer.check import graphics
-from pamphleteer.check.limits import TIME_LIMIT_S, Deadline, Malformed, TimeUp
+from pamphleteer.check.limits import (
+    MAX_IMAGE_PIXELS,
+    MAX_INFLATED_BYTES,
+    TIME_LIMIT_S,
+    Deadline,
+    Malformed,
+    TimeUp,
+    inflated_size,
+)
 from pamphleteer.check.rules import RULES, box_mm, normalize_font_name
 from pamphleteer.pdf.marks import PT_PER_MM
 
@@ -56,6 +64,14 @@ class Expected:
     viewing_cm: float = 30.0  # reading distance; posters and placards are seen from afar
     ink_limit: float = 300.0  # total area coverage, per cent
     pdfx: str | None = None  # the PDF/X version the file must declare
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What reading every stream found, before any rule decodes one."""
+
+    corrupt: list[str]  # the streams whose compressed data is broken
+    too_large: str | None  # what would take all the memory there is to decode, if any
 
 
 @functools.cache
@@ -98,15 +114,58 @@ class Subject:
         self.findings.append(Finding("warning", self.check, self.name, page, message))
 
     @functools.cached_property
+    def survey(self) -> Survey:
+        """Every Flate stream inflated a piece at a time and thrown away, and every
+        image's size read, before a rule decodes any: a few kilobytes may inflate to
+        gigabytes, and a broken font or profile that no rule reads still spoils the print."""
+        corrupt, too_large = [], []
+        for obj in self.deadline.each(self.pdf.objects):
+            if not isinstance(obj, pikepdf.Stream):
+                continue
+            what = f"object {obj.objgen[0]}"
+            width, height = obj.get("/Width"), obj.get("/Height")
+            if (obj.get("/Subtype") == "/Image" and isinstance(width, int)
+                    and isinstance(height, int) and width * height > MAX_IMAGE_PIXELS):
+                too_large.append(f"an image of {width}×{height} px ({what})")
+            filters = obj.get("/Filter")
+            if isinstance(filters, pikepdf.Array):
+                filters = filters[0] if len(filters) else None
+            if filters not in ("/FlateDecode", "/Fl"):
+                continue
+            try:
+                size = inflated_size(obj.read_raw_bytes(), self.deadline)
+            except pikepdf.PdfError:
+                size = None
+            if size is None:
+                corrupt.append(what)
+            elif size > MAX_INFLATED_BYTES:
+                too_large.append(f"a stream that inflates to over "
+                                 f"{MAX_INFLATED_BYTES // 2**20} MB ({what})")
+        return Survey(corrupt, too_large[0] if too_large else None)
+
+    def _decodable(self) -> None:
+        """Raise ``Malformed`` if decoding the file could take all the memory there is."""
+        if self.survey.too_large:
+            raise Malformed(f"{self.survey.too_large} is too large to read safely")
+
+    @functools.cached_property
     def pages(self) -> list[graphics.Page]:
+        self._decodable()
         return list(graphics.walk(self.pdf, self.deadline))
 
     @functools.cached_property
     def _pdfium(self):
         import pypdfium2
 
+        self._decodable()
         # PDFium refuses a document without pages; there is nothing in it to read anyway
         return pypdfium2.PdfDocument(self.data) if len(self.pdf.pages) else []
+
+    def damage(self) -> list[str]:
+        """What is broken in the file: its corrupt streams, and what qpdf repaired as it
+        read the objects (all of them, by now). Another reader may repair it otherwise."""
+        corrupt = [f"the compressed data of {what} is corrupt" for what in self.survey.corrupt]
+        return [_qpdf_message(w) for w in self.pdf.get_warnings()] + corrupt
 
     def _trim(self, index: int) -> tuple[float, float, float, float]:
         page = self.pdf.pages[index]
@@ -200,6 +259,11 @@ def run(data: bytes, name: str, expected: Expected, fonts: frozenset[str] | None
                     unreadable.add(reason)
                     subject.error(None, f"could not be checked, the file is malformed "
                                   f"({reason}); rebuild it")
+        subject.check = UNREADABLE
+        if damage := subject.damage():
+            more = f"{len(damage)} problems, the first: " if len(damage) > 1 else ""
+            subject.error(None, f"the file is damaged ({more}{damage[0]}); a printer's "
+                          "software may read it otherwise, or not at all: rebuild it")
     except TimeUp:
         subject.error(None, f"not checked in full: checking took longer than {seconds:g} s, "
                       "the limit for one file; it is too large or too complex (or made to "
