@@ -4,7 +4,8 @@ A PDF handed in from anywhere may be damaged, or made to crash or hang its reade
 that draw themselves, colour spaces that name themselves, nesting hundreds deep, absurd
 sizes, the wrong kind of object where a number or a dictionary belongs. Each is made
 here from a good flyer and must become findings, within the time limit, with no
-traceback.
+traceback. And `active-content` reports what a pamphlet must never carry: attachments,
+scripts, and actions that reach outside the file.
 """
 
 from __future__ import annotations
@@ -269,7 +270,7 @@ def test_mangled_bytes_are_a_finding(flyers, tmp_path, mangle, message):
 
 
 def test_flyers_are_clean(flyers):
-    """The kit's own files: nothing malformed or damaged, in time."""
+    """The kit's own files: no active content, nothing malformed or damaged, in time."""
     result = run("check", "--json", "--strict", flyers)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["findings"] == []
@@ -332,3 +333,121 @@ def test_time_limit_stops_a_slow_file_in_a_thread():
 def test_tiny_time_limit_on_a_good_file(flyers):
     [finding] = check((flyers / FLYER).read_bytes(), FLYER, Expected("press"), seconds=1e-6)
     assert finding.severity == "error" and "took longer than 1e-06 s" in finding.message
+
+
+# --- active-content -------------------------------------------------------------------
+
+
+def one_page(finish) -> bytes:
+    """A blank A6 page with ``finish(pdf, page)`` added."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(298, 420)).obj
+    finish(pdf, page)
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def script(code: str = "app.alert(1)") -> Dictionary:
+    return Dictionary(S=Name.JavaScript, JS=pikepdf.String(code))
+
+
+def link(action: Dictionary) -> Dictionary:
+    return Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=[0, 0, 50, 50], A=action)
+
+
+def _attachment(pdf, page):
+    pdf.attachments["notes.txt"] = pikepdf.AttachedFileSpec(pdf, b"hello")
+
+
+def _file_attachment_annotation(pdf, page):
+    spec = pikepdf.AttachedFileSpec(pdf, b"hello", filename="notes.txt")
+    page.Annots = pdf.make_indirect(Array([Dictionary(
+        Type=Name.Annot, Subtype=Name.FileAttachment, Rect=[0, 0, 20, 20],
+        FS=spec.obj)]))
+
+
+def _associated_file(pdf, page):
+    pdf.Root.AF = Array([Dictionary(Type=Name.Filespec, F="data.csv")])
+
+
+def _document_javascript(pdf, page):
+    pdf.Root.Names = Dictionary(JavaScript=Dictionary(Names=["init", script()]))
+
+
+def _open_action_javascript(pdf, page):
+    pdf.Root.OpenAction = script()
+
+
+def _page_additional_action(pdf, page):
+    page.AA = Dictionary(O=script())
+
+
+def _outline_loop_with_javascript(pdf, page):
+    item = pdf.make_indirect(Dictionary(Title="Start", A=script()))
+    item.Next = item
+    pdf.Root.Outlines = Dictionary(Type=Name.Outlines, First=item, Last=item, Count=1)
+
+
+def _link(action: Dictionary):
+    def add(pdf, page):
+        page.Annots = Array([link(action)])
+    return add
+
+
+ACTIVE = {  # what the file carries -> how the finding names it
+    "embedded-file": (_attachment, "an embedded file"),
+    "file-attachment-annotation": (_file_attachment_annotation, "an embedded file"),
+    "associated-file": (_associated_file, "an embedded file"),
+    "document-javascript": (_document_javascript, "JavaScript"),
+    "open-action-javascript": (_open_action_javascript, "JavaScript"),
+    "page-additional-action": (_page_additional_action, "JavaScript"),
+    "outline-loop-javascript": (_outline_loop_with_javascript, "JavaScript"),
+    "launch-link": (_link(Dictionary(S=Name.Launch, F="calc.exe")), "a Launch action"),
+    "submit-form-link": (_link(Dictionary(S=Name.SubmitForm, F="https://x.example/")),
+                         "a SubmitForm action"),
+    "import-data-link": (_link(Dictionary(S=Name.ImportData, F="data.fdf")),
+                         "an ImportData action"),
+    "goto-remote-link": (_link(Dictionary(S=Name.GoToR, F="other.pdf", D=[0, Name.Fit])),
+                         "a GoToR action"),
+    "goto-embedded-link": (_link(Dictionary(S=Name.GoToE, D=[0, Name.Fit])),
+                           "a GoToE action"),
+}
+
+
+def active_findings(data: bytes) -> list[str]:
+    return [f.message for f in check(data, "x.pdf", Expected("desk"), only=("active-content",))
+            if f.severity == "error"]
+
+
+@pytest.mark.parametrize(("finish", "kind"), ACTIVE.values(), ids=ACTIVE.keys())
+def test_active_content_is_reported(finish, kind):
+    [message] = active_findings(one_page(finish))
+    assert message.startswith(f"the file carries {kind}")
+    assert "remove it, or export the PDF again without scripts" in message
+
+
+def test_active_content_one_finding_per_kind():
+    def many(pdf, page):
+        _document_javascript(pdf, page)
+        _open_action_javascript(pdf, page)
+        _page_additional_action(pdf, page)
+        _attachment(pdf, page)
+        page.Annots = Array([link(Dictionary(S=Name.Launch, F="a.exe")),
+                             link(Dictionary(S=Name.Launch, F="b.exe"))])
+
+    messages = active_findings(one_page(many))
+    assert len(messages) == 3, messages
+    for kind in ("JavaScript", "a Launch action", "an embedded file"):
+        assert sum(m.startswith(f"the file carries {kind}") for m in messages) == 1
+
+
+def test_active_content_ignores_links_to_the_web():
+    uri = _link(Dictionary(S=Name.URI, URI="https://example.org/"))
+    assert active_findings(one_page(uri)) == []
+
+
+def test_active_content_through_the_command(flyers, tmp_path):
+    path = tmp_path / "scripted.pdf"
+    path.write_bytes(edited(flyers / FLYER, _open_action_javascript))
+    assert_checked(path, "active-content: the file carries JavaScript")

@@ -382,3 +382,55 @@ def _struct_elements(s, root) -> Iterator[pikepdf.Dictionary]:
             yield kid
             nodes.append(kid)
 
+
+# --- active content -------------------------------------------------------------------
+
+ACTIVE = {  # action type -> what it is, for active-content
+    "/JavaScript": "JavaScript, which a PDF reader runs when the file is opened or clicked",
+    "/Launch": "a Launch action, which starts a program or opens a file on the reader's "
+               "computer",
+    "/SubmitForm": "a SubmitForm action, which sends data to a web address",
+    "/ImportData": "an ImportData action, which reads data from another file",
+    "/GoToR": "a GoToR action, which opens another PDF file",
+    "/GoToE": "a GoToE action, which opens a PDF embedded in another file",
+}
+EMBEDDED = "an embedded file (an attachment)"
+
+
+@rule("active-content")
+def active_content(s) -> None:
+    """Nothing that runs or reaches outside the file: a pamphlet is printed and handed
+    round, and printers' preflight rejects such a file as readers warn of it."""
+    kinds = {}  # one finding per kind, in the order found
+    for item in _dictionaries(s):
+        script = "/JS" in item or "/JavaScript" in item  # an action's, the names' tree
+        action = "/JavaScript" if script else str(item.get("/S", ""))
+        if action in ACTIVE:
+            kinds[ACTIVE[action]] = True
+        if ("/EF" in item or "/AF" in item or "/EmbeddedFiles" in item
+                or item.get("/Subtype") == "/FileAttachment"):
+            kinds[EMBEDDED] = True
+    for kind in kinds:
+        s.error(None, f"the file carries {kind}; a file to print and hand round must carry "
+                "nothing that runs or reaches outside it: remove it, or export the PDF "
+                "again without scripts, actions or attachments")
+
+
+def _dictionaries(s) -> Iterator[pikepdf.Object]:
+    """Every dictionary in the file: each object's, and those written inside it. A sweep
+    of the objects, not a walk from the catalog: it follows no reference, so no loop
+    traps it, and it finds what sits where a walk would not look (an orphan included)."""
+    for obj in s.deadline.each(s.pdf.objects):
+        inside = [obj]
+        while inside:
+            s.deadline.check()
+            item = inside.pop()
+            if isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
+                yield item
+                children = item.values()
+            elif isinstance(item, pikepdf.Array):
+                children = item
+            else:
+                continue
+            inside += [c for c in children if isinstance(c, pikepdf.Dictionary | pikepdf.Array)
+                       and not c.is_indirect]  # an indirect one is swept as an object
