@@ -28,7 +28,8 @@ from helpers import (
 )
 
 CHECK_IDS = ("boxes", "bleed", "fonts", "glyphs", "overflow", "safe-zone", "text-size",
-             "image-ppi", "colour", "page-count", "hairlines", "accessibility")
+             "image-ppi", "colour", "page-count", "hairlines", "accessibility",
+             "active-content")
 
 
 def findings(*paths: Path, strict: bool = False) -> tuple[int, list[dict]]:

@@ -308,7 +308,7 @@ def check_command(paths, project, as_json, strict):
 
     \b
     Checks: boxes, bleed, fonts, glyphs, overflow, safe-zone, text-size, image-ppi,
-    colour, page-count, hairlines, accessibility. Files the build made are judged
+    colour, page-count, hairlines, accessibility, active-content. Files the build made are judged
     by their entry in the folder's manifest.json; other PDFs by what they declare.
     One line per finding: severity, file, page, check, what is wrong and the fix.
 

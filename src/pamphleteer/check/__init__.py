@@ -3,13 +3,15 @@
 The build runs every rule on every output before it replaces the previous file, so a
 wrong size, a missing page or a font that is not ours never reaches ``dist/``; and
 ``pamphleteer check`` runs them on an output folder or any PDF. The rules live in
-``rules`` (one per check ID); ``graphics`` reads the drawing they judge.
+``rules`` (one per check ID); ``graphics`` reads the drawing they judge, within the bounds
+of ``limits``, since a PDF from elsewhere may be built to crash or hang its reader.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,10 +19,20 @@ from pathlib import Path
 import pikepdf
 
 from pamphleteer.check import graphics
+from pamphleteer.check.limits import (
+    MAX_IMAGE_PIXELS,
+    MAX_INFLATED_BYTES,
+    TIME_LIMIT_S,
+    Deadline,
+    Malformed,
+    TimeUp,
+    inflated_size,
+)
 from pamphleteer.check.rules import RULES, box_mm, normalize_font_name
 from pamphleteer.units import PT_PER_MM
 
 CHECKS = tuple(RULES)
+UNREADABLE = "boxes"  # the check that reports a file that does not read as a PDF
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,14 @@ class Expected:
     pdfx: str | None = None  # the PDF/X version the file must declare
 
 
+@dataclass(frozen=True)
+class Survey:
+    """What reading every stream found, before any rule decodes one."""
+
+    corrupt: list[str]  # the streams whose compressed data is broken
+    too_large: str | None  # what would take all the memory there is to decode, if any
+
+
 @functools.cache
 def bundled_font_names(fonts_dir: Path) -> frozenset[str]:
     """Every name under which a font in ``fonts_dir`` may appear in a PDF, normalized."""
@@ -80,8 +100,9 @@ class Subject:
     rendering) are made once, when the first rule asks for them."""
 
     def __init__(self, data: bytes, name: str, expected: Expected,
-                 fonts: frozenset[str] | None):
+                 fonts: frozenset[str] | None, deadline: Deadline):
         self.data, self.name, self.expected, self.fonts = data, name, expected, fonts
+        self.deadline = deadline
         self.pdf = pikepdf.open(io.BytesIO(data))
         self.findings: list[Finding] = []
         self.check = ""
@@ -93,15 +114,58 @@ class Subject:
         self.findings.append(Finding("warning", self.check, self.name, page, message))
 
     @functools.cached_property
+    def survey(self) -> Survey:
+        """Every Flate stream inflated a piece at a time and thrown away, and every
+        image's size read, before a rule decodes any: a few kilobytes may inflate to
+        gigabytes, and a broken font or profile that no rule reads still spoils the print."""
+        corrupt, too_large = [], []
+        for obj in self.deadline.each(self.pdf.objects):
+            if not isinstance(obj, pikepdf.Stream):
+                continue
+            what = f"object {obj.objgen[0]}"
+            width, height = obj.get("/Width"), obj.get("/Height")
+            if (obj.get("/Subtype") == "/Image" and isinstance(width, int)
+                    and isinstance(height, int) and width * height > MAX_IMAGE_PIXELS):
+                too_large.append(f"an image of {width}×{height} px ({what})")
+            filters = obj.get("/Filter")
+            if isinstance(filters, pikepdf.Array):
+                filters = filters[0] if len(filters) else None
+            if filters not in ("/FlateDecode", "/Fl"):
+                continue
+            try:
+                size = inflated_size(obj.read_raw_bytes(), self.deadline)
+            except pikepdf.PdfError:
+                size = None
+            if size is None:
+                corrupt.append(what)
+            elif size > MAX_INFLATED_BYTES:
+                too_large.append(f"a stream that inflates to over "
+                                 f"{MAX_INFLATED_BYTES // 2**20} MB ({what})")
+        return Survey(corrupt, too_large[0] if too_large else None)
+
+    def _decodable(self) -> None:
+        """Raise ``Malformed`` if decoding the file could take all the memory there is."""
+        if self.survey.too_large:
+            raise Malformed(f"{self.survey.too_large} is too large to read safely")
+
+    @functools.cached_property
     def pages(self) -> list[graphics.Page]:
-        return list(graphics.walk(self.pdf))
+        self._decodable()
+        return list(graphics.walk(self.pdf, self.deadline))
 
     @functools.cached_property
     def _pdfium(self):
         import pypdfium2
 
+        self._decodable()
         # PDFium refuses a document without pages; there is nothing in it to read anyway
         return pypdfium2.PdfDocument(self.data) if len(self.pdf.pages) else []
+
+    def damage(self) -> list[str]:
+        """What is broken in the file: its corrupt streams, and what qpdf repaired as it
+        read the objects (all of them, by now). Another reader may repair it otherwise."""
+        corrupt = [f"the compressed data of {what} is corrupt" for what in self.survey.corrupt]
+        return [_qpdf_message(w) for w in self.pdf.get_warnings()] + corrupt
 
     def _trim(self, index: int) -> tuple[float, float, float, float]:
         page = self.pdf.pages[index]
@@ -112,14 +176,14 @@ class Subject:
         """Per page: the trim, the page's text, and the index and box (in mm) of every
         visible character in that text."""
         result = []
-        for index, page in enumerate(self._pdfium):
+        for index, page in self.deadline.each(enumerate(self._pdfium)):
             textpage = page.get_textpage()
             count = textpage.count_chars()
             text = textpage.get_text_range()
             if len(text) != count:  # characters beyond 16 bits: one call each, in order
                 text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
             chars = []
-            for i, ch in enumerate(text):
+            for i, ch in self.deadline.each(enumerate(text)):
                 if ch.isspace():
                     continue
                 box = tuple(v / PT_PER_MM for v in textpage.get_charbox(i))
@@ -131,11 +195,12 @@ class Subject:
     def renderings(self, dpi: int) -> Iterator[tuple[tuple, object, object]]:
         """Per unrotated page: the trim, an RGB image of the page, and mm -> pixel. (A
         press file's pages are never rotated; a rotated one would need another mapping.)"""
-        for index, page in enumerate(self._pdfium):
+        for index, page in self.deadline.each(enumerate(self._pdfium)):
             if page.get_rotation():
                 continue
+            # first the boxes: box_mm refuses a page too large to render
+            trim, media = self._trim(index), box_mm(self.pdf.pages[index], "/MediaBox")
             image = page.render(scale=dpi / 72).to_pil().convert("RGB")
-            media = box_mm(self.pdf.pages[index], "/MediaBox")
             px_per_mm = dpi / 25.4
 
             def to_px(x: float, y: float, media=media, image=image,
@@ -144,7 +209,7 @@ class Subject:
                 row = round((media[3] - y) * px_per_mm)
                 return min(max(col, 0), image.width - 1), min(max(row, 0), image.height - 1)
 
-            yield self._trim(index), image, to_px
+            yield trim, image, to_px
 
     def pdfx_version(self) -> str | None:
         """The PDF/X standard the file claims, if it also carries a PDF/X output intent."""
@@ -162,28 +227,53 @@ class Subject:
 
 
 def run(data: bytes, name: str, expected: Expected, fonts: frozenset[str] | None = None,
-        only: tuple[str, ...] = CHECKS) -> list[Finding]:
-    """Every finding of the rules ``only`` on the PDF ``data``.
+        only: tuple[str, ...] = CHECKS, seconds: float = TIME_LIMIT_S) -> list[Finding]:
+    """Every finding of the rules ``only`` on the PDF ``data``, found within ``seconds``.
 
-    A file the rules cannot read (malformed content, a broken stream) is itself a
-    finding of the rule that tripped on it; the other rules still run.
+    Whatever the file holds, this returns findings: a file that does not open is one;
+    one the rules cannot read (malformed content, a broken stream, a form that draws
+    itself) is a finding of the rule that tripped on it, and the other rules still run;
+    one that takes longer than ``seconds`` is a finding of the rule that ran out of time,
+    and the rest are not run.
     """
     import pypdfium2
 
-    subject = Subject(data, name, expected, fonts)
+    try:
+        subject = Subject(data, name, expected, fonts, Deadline(seconds))
+    except pikepdf.PasswordError:
+        return [Finding("error", UNREADABLE, name, None, "the PDF is password-protected; "
+                        "printers need it open: save it without a password")]
+    except pikepdf.PdfError as e:
+        return [Finding("error", UNREADABLE, name, None,
+                        f"not a readable PDF ({_qpdf_message(e)}); rebuild it")]
     unreadable = set()  # what tripped one rule would trip every rule that reads the same
     try:
         for check_id in only:
             subject.check = check_id
             try:
                 RULES[check_id](subject)
-            except (pikepdf.PdfError, pypdfium2.PdfiumError, ArithmeticError, IndexError,
-                    KeyError, TypeError, ValueError) as e:
-                reason = f"{type(e).__name__}: {e}"
+            except (pikepdf.PdfError, pypdfium2.PdfiumError, ArithmeticError, AttributeError,
+                    IndexError, KeyError, TypeError, ValueError) as e:
+                reason = str(e) if isinstance(e, Malformed) else f"{type(e).__name__}: {e}"
                 if reason not in unreadable:
                     unreadable.add(reason)
                     subject.error(None, f"could not be checked, the file is malformed "
                                   f"({reason}); rebuild it")
+        subject.check = UNREADABLE
+        if damage := subject.damage():
+            more = f"{len(damage)} problems, the first: " if len(damage) > 1 else ""
+            subject.error(None, f"the file is damaged ({more}{damage[0]}); a printer's "
+                          "software may read it otherwise, or not at all: rebuild it")
+    except TimeUp:
+        subject.error(None, f"not checked in full: checking took longer than {seconds:g} s, "
+                      "the limit for one file; it is too large or too complex (or made to "
+                      "hang a reader): simplify or rebuild it")
     finally:
         subject.close()
     return subject.findings
+
+
+def _qpdf_message(message) -> str:
+    """What qpdf says is wrong, without the name pikepdf gives the data it read (an
+    address in memory)."""
+    return re.sub(r"^stream <[^>]*>:? ?", "", str(message))

@@ -39,9 +39,12 @@ def infer_expected(path: Path, data: bytes, bleed_mm: float, ink_limit: float) -
     """For a PDF with no manifest entry: judge it by its name, else by its features."""
     variant = next((v for v in VARIANT_SUFFIXES if path.stem.endswith(f"-{v}")), None)
     if variant is None:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
-            variant = ("press" if "/OutputIntents" in pdf.Root
-                       else "screen" if "/StructTreeRoot" in pdf.Root else "desk")
+        try:
+            with pikepdf.open(io.BytesIO(data)) as pdf:
+                variant = ("press" if "/OutputIntents" in pdf.Root
+                           else "screen" if "/StructTreeRoot" in pdf.Root else "desk")
+        except (pikepdf.PdfError, pikepdf.PasswordError):
+            variant = "desk"  # it does not open: run() says why
     return Expected(variant=variant, bleed_mm=bleed_mm if variant == "press" else 0.0,
                     ink_limit=ink_limit)
 
@@ -85,17 +88,7 @@ def check_paths(paths: tuple[Path, ...], fonts: frozenset[str] | None, bleed_mm:
             manifests[folder] = _entries(folder)
         entry = manifests[folder].get(path.name)
         data = path.read_bytes()
-        try:
-            expected = (expected_from_entry(entry, ink_limit) if entry
-                        else infer_expected(path, data, bleed_mm, ink_limit))
-            findings += run(data, str(path), expected, fonts)
-        except pikepdf.PasswordError:
-            findings.append(Finding("error", "boxes", str(path), None,
-                                    "the PDF is password-protected; printers need it open: "
-                                    "save it without a password"))
-        except pikepdf.PdfError as e:
-            # pikepdf names the stream it read from: say what is wrong, not where in memory
-            reason = str(e).split(">: ", 1)[-1]
-            findings.append(Finding("error", "boxes", str(path), None,
-                                    f"not a readable PDF ({reason}); rebuild it"))
+        expected = (expected_from_entry(entry, ink_limit) if entry
+                    else infer_expected(path, data, bleed_mm, ink_limit))
+        findings += run(data, str(path), expected, fonts)
     return findings

@@ -4,16 +4,22 @@ The preflight rules ask many questions of the same content streams (text sizes a
 colours, line widths, image resolution, colour spaces, transparency). Parsing each stream
 once, following the graphics state through ``q``/``Q``, ``cm`` and form XObjects, gives
 every rule the size and colour actually printed, whatever mix of matrices drew it.
+
+The walk is bounded (``limits``): a form that draws itself, forms or colour spaces nested
+absurdly deep, or a resource used but never defined make the file malformed, and the
+file's deadline stops a walk that would take too long.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pikepdf
 
+from pamphleteer.check.limits import MAX_DEPTH, Deadline, Malformed
 from pamphleteer.pdf.colourspace import family
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -24,6 +30,7 @@ _TEXT_SHOWING = {"Tj", "TJ", "'", '"'}
 _STROKING = {"S", "s", "B", "B*", "b", "b*"}
 _FILLING = {"f", "F", "f*", "B", "B*", "b", "b*"}
 _DEVICE = {"g": "DeviceGray", "rg": "DeviceRGB", "k": "DeviceCMYK"}
+_UNNAMED = {"/DeviceGray", "/DeviceRGB", "/DeviceCMYK", "/Pattern"}  # never a resource name
 LINE_MIN_LENGTH_PT = 3.0  # a thinner filled shape shorter than this is a dot, not a line
 
 
@@ -101,20 +108,52 @@ def _group(owner, resources, page: Page) -> None:
     if group is not None and group.get("/S") == "/Transparency":
         page.transparency.append("a transparency group")
         if "/CS" in group:
-            page.spaces.add(family(group.CS, resources)[0])
+            page.spaces.add(_family(group.CS, resources))
 
 
-def walk(pdf: pikepdf.Pdf) -> Iterator[Page]:
+def _family(space, resources) -> str:
+    """The family of a colour space, as ``pdf.colourspace.family`` tells it, once the
+    spaces it leads to end within ``MAX_DEPTH``: a hostile file's colour space may lead
+    back to itself, and a reader that follows it (``family`` does) never stops."""
+    lead = space
+    for _ in range(MAX_DEPTH):
+        lead = _leads_to(lead, resources)
+        if lead is None:
+            return family(space, resources)[0]
+    raise Malformed(f"a colour space leads back to itself, or nests over {MAX_DEPTH} deep")
+
+
+def _leads_to(space, resources):
+    """The colour space ``space`` is defined by: what its name stands for, its base
+    (Indexed, Pattern) or its alternate (Separation, DeviceN, an ICC profile's); or None."""
+    if isinstance(space, pikepdf.Name):
+        if str(space) in _UNNAMED:
+            return None
+        return resources.get("/ColorSpace", {}).get(str(space))
+    if not isinstance(space, pikepdf.Array) or len(space) < 2:
+        return None
+    kind = str(space[0])
+    if kind in ("/Indexed", "/I", "/Pattern"):
+        return space[1]
+    if kind in ("/Separation", "/DeviceN") and len(space) > 2:
+        return space[2]
+    if kind == "/ICCBased" and isinstance(space[1], pikepdf.Stream):
+        return space[1].get("/Alternate")
+    return None
+
+
+def walk(pdf: pikepdf.Pdf, deadline: Deadline) -> Iterator[Page]:
     """Every page of ``pdf``, with what it draws."""
     for number, pdf_page in enumerate(pdf.pages, 1):
         page = Page(number)
         resources = pdf_page.obj.get("/Resources", pikepdf.Dictionary())
         _group(pdf_page.obj, resources, page)
-        _walk(pdf_page, resources, IDENTITY, page, set())
+        _walk(pdf_page, resources, IDENTITY, page, (), deadline)
         yield page
 
 
-def _walk(owner, resources, ctm: Matrix, page: Page, visiting: set) -> None:
+def _walk(owner, resources, ctm: Matrix, page: Page, forms: tuple, deadline: Deadline) -> None:
+    """Read ``owner``'s content stream; ``forms`` are the form XObjects it is drawn in."""
     stack = []
     fill: Colour = ("DeviceGray", (0.0,))
     stroke: Colour = ("DeviceGray", (0.0,))
@@ -129,7 +168,7 @@ def _walk(owner, resources, ctm: Matrix, page: Page, visiting: set) -> None:
         page.spaces.add(space)
         return value
 
-    for operands, operator in pikepdf.parse_content_stream(owner):
+    for operands, operator in deadline.each(_instructions(owner)):
         op = str(operator)
         if op == "q":
             stack.append((ctm, fill, stroke, fill_space, stroke_space, width))
@@ -140,10 +179,10 @@ def _walk(owner, resources, ctm: Matrix, page: Page, visiting: set) -> None:
         elif op == "w":
             width = float(operands[0])
         elif op == "cs":
-            fill_space = family(operands[0], resources)[0]
+            fill_space = _family(operands[0], resources)
             page.spaces.add(fill_space)
         elif op == "CS":
-            stroke_space = family(operands[0], resources)[0]
+            stroke_space = _family(operands[0], resources)
             page.spaces.add(stroke_space)
         elif op in ("sc", "scn"):
             fill = colour(fill_space, operands)
@@ -163,6 +202,9 @@ def _walk(owner, resources, ctm: Matrix, page: Page, visiting: set) -> None:
             tm = lm = IDENTITY
         elif op == "Tf":
             font = resources.get("/Font", {}).get(str(operands[0]))
+            if font is None:  # a printer's RIP stops at it
+                raise Malformed(f"text is set in the font {operands[0]}, which is not "
+                                "among the page's resources")
             size = float(operands[1])
         elif op == "Tm":
             tm = lm = tuple(float(v) for v in operands)
@@ -193,25 +235,43 @@ def _walk(owner, resources, ctm: Matrix, page: Page, visiting: set) -> None:
         elif op == "sh":
             shading = resources.get("/Shading", {}).get(str(operands[0]))
             if shading is not None:
-                page.spaces.add(family(shading.get("/ColorSpace"), resources)[0])
+                page.spaces.add(_family(shading.get("/ColorSpace"), resources))
         elif op == "Do":
             xobject = resources.get("/XObject", {}).get(str(operands[0]))
             if xobject is None:
-                continue
+                raise Malformed(f"the page draws {operands[0]}, which is not among its "
+                                "resources")
             if xobject.get("/Subtype") == "/Image":
                 page.images.append(_image(xobject, ctm, resources))
-            elif xobject.get("/Subtype") == "/Form" and xobject.objgen not in visiting:
+            elif xobject.get("/Subtype") == "/Form":
+                if xobject.objgen in forms:
+                    raise Malformed(f"the form XObject {operands[0]} draws itself, directly "
+                                    "or through others")
+                if len(forms) >= MAX_DEPTH:
+                    raise Malformed(f"form XObjects nested over {MAX_DEPTH} deep")
                 inner = xobject.get("/Resources", resources)
                 _group(xobject, inner, page)
                 matrix = tuple(float(v) for v in xobject.get("/Matrix", IDENTITY))
-                _walk(xobject, inner, times(matrix, ctm), page, visiting | {xobject.objgen})
+                _walk(xobject, inner, times(matrix, ctm), page, (*forms, xobject.objgen),
+                      deadline)
         elif op == "INLINE IMAGE":
             inline = operands[0]
             page.images.append(Image(
                 int(inline.width), int(inline.height),
                 math.hypot(ctm[0], ctm[1]), math.hypot(ctm[2], ctm[3]),
-                family(pikepdf.Name(str(inline.colorspace or "/DeviceGray")), resources)[0],
+                _family(pikepdf.Name(str(inline.colorspace or "/DeviceGray")), resources),
                 False))
+
+
+def _instructions(owner) -> list:
+    """The instructions of ``owner``'s content stream. pikepdf only warns of a form's
+    stream cut short, and reads on: here that is malformed, as a broken stream is."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=UserWarning, module=r"pikepdf\b")
+        try:
+            return pikepdf.parse_content_stream(owner)
+        except UserWarning as e:
+            raise Malformed(f"a content stream is cut short ({e})") from e
 
 
 def _bbox(points) -> tuple[float, float, float, float]:
@@ -237,10 +297,10 @@ def _thickness(points, rects) -> float | None:
 
 def _image(xobject, ctm: Matrix, resources) -> Image:
     mask = xobject.get("/ImageMask", False)
-    space = ("DeviceGray", 1) if mask else family(
+    space = "DeviceGray" if mask else _family(
         xobject.get("/ColorSpace", pikepdf.Name.DeviceGray), resources)
     return Image(
         int(xobject.Width), int(xobject.Height),
         math.hypot(ctm[0], ctm[1]), math.hypot(ctm[2], ctm[3]),
-        space[0], "/SMask" in xobject or "/Mask" in xobject,
+        space, "/SMask" in xobject or "/Mask" in xobject,
     )

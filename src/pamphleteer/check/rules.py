@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pikepdf
 
+from pamphleteer.check.limits import MAX_DEPTH, Malformed
 from pamphleteer.pdf import fonts as pdf_fonts
 from pamphleteer.pdf.colourspace import ink_total
 from pamphleteer.pdf.pdfx import pdfx_version
@@ -21,6 +22,7 @@ from pamphleteer.units import PT_PER_MM
 if TYPE_CHECKING:
     from pamphleteer.check import Subject
 
+MAX_PAGE_MM = 14400 / PT_PER_MM  # PDF's largest page side, 200 in
 BOX_TOLERANCE_MM = 0.5
 EDGE_TOLERANCE_MM = 0.1
 PURE_K = ("DeviceCMYK", (0.0, 0.0, 0.0, 1.0))
@@ -49,10 +51,16 @@ def normalize_font_name(name: str) -> str:
 
 
 def box_mm(page: pikepdf.Page, key: str) -> tuple[float, float, float, float] | None:
+    """A page box, in mm. One larger than PDF allows is malformed: rendered or sampled
+    mm by mm, it would take all the memory and time there is."""
     box = page.obj.get(key)
     if box is None:
         return None
     x0, y0, x1, y1 = (float(v) / PT_PER_MM for v in box)
+    w, h = abs(x1 - x0), abs(y1 - y0)
+    if not (w <= MAX_PAGE_MM and h <= MAX_PAGE_MM):  # NaN compares false: refused too
+        raise Malformed(f"the {key[1:]} is {w:.0f}×{h:.0f} mm, beyond the "
+                        f"{MAX_PAGE_MM:.0f} mm (200 in) a PDF page may measure")
     return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
 
@@ -72,7 +80,7 @@ def _size(box) -> tuple[float, float]:
 def boxes(s) -> None:
     exp = s.expected
     sizes = set()
-    for number, page in enumerate(s.pdf.pages, 1):
+    for number, page in enumerate(s.deadline.each(s.pdf.pages), 1):
         media = box_mm(page, "/MediaBox")
         trim = box_mm(page, "/TrimBox")
         bleed = box_mm(page, "/BleedBox")
@@ -110,6 +118,22 @@ def page_count(s) -> None:
                 "rebuild it with pamphleteer, which pads with blank pages")
     elif exp.pages and count < exp.pages:
         s.error(None, f"{count} pages, expected {exp.pages}; a page is missing")
+    root = s.pdf.Root.Pages.objgen
+    for number, page in enumerate(s.deadline.each(s.pdf.pages), 1):
+        if not _reaches(page.obj, root):
+            s.error(number, "the page tree loops, or nests over "
+                    f"{MAX_DEPTH} deep: the page's /Parent chain does not reach the root, "
+                    "and a reader following it may hang; rebuild the file")
+            break
+
+
+def _reaches(node, root: tuple[int, int]) -> bool:
+    """Whether a page's /Parent chain reaches the page tree's ``root`` within MAX_DEPTH."""
+    for _ in range(MAX_DEPTH):
+        node = node.get("/Parent")
+        if node is None or node.objgen == root:
+            return node is not None
+    return False
 
 
 @rule("overflow")
@@ -150,7 +174,7 @@ def _text_from_trim(s, wrong) -> Iterator[tuple[int, str, float]]:
 
 @rule("fonts")
 def fonts(s) -> None:
-    for font in pdf_fonts(s.pdf):
+    for font in s.deadline.each(pdf_fonts(s.pdf)):
         base = str(font.get("/BaseFont", "/?"))[1:]
         descriptor = font.get("/DescendantFonts", [font])[0].get("/FontDescriptor")
         if descriptor is None or not any(
@@ -330,20 +354,83 @@ def accessibility(s) -> None:
     if not title or not root.get("/ViewerPreferences", {}).get("/DisplayDocTitle", False):
         s.error(None, "the title is not shown as the window title: set title in the "
                 "article's front matter")
-    for element in _struct_elements(root.get("/StructTreeRoot")):
+    for element in _struct_elements(s, root.get("/StructTreeRoot")):
         if element.get("/S") == "/Figure" and not str(element.get("/Alt", "")).strip():
             s.error(None, "an image has no alt text: write what it shows in "
                     "![alt text](image.png)")
             break
 
 
-def _struct_elements(node, depth: int = 0):
-    if node is None or depth > 200:
-        return
-    kids = node.get("/K") if isinstance(node, pikepdf.Dictionary) else None
-    if isinstance(kids, pikepdf.Dictionary):
-        kids = [kids]
-    for kid in kids if isinstance(kids, pikepdf.Array | list) else []:
-        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+def _struct_elements(s, root) -> Iterator[pikepdf.Dictionary]:
+    """The structure tree's elements. Each has one parent: one met twice means the tree
+    loops (or fans out to the same elements again and again), and a screen reader
+    following it would never finish."""
+    seen, nodes = set(), [root]
+    while nodes:
+        s.deadline.check()
+        node = nodes.pop()
+        kids = node.get("/K") if isinstance(node, pikepdf.Dictionary) else None
+        if isinstance(kids, pikepdf.Dictionary):
+            kids = [kids]
+        for kid in kids if isinstance(kids, pikepdf.Array | list) else []:
+            if not isinstance(kid, pikepdf.Dictionary) or "/S" not in kid:
+                continue
+            if kid.is_indirect:  # a direct one is written once, inside its parent
+                if kid.objgen in seen:
+                    raise Malformed("the structure tree loops: an element is met twice")
+                seen.add(kid.objgen)
             yield kid
-            yield from _struct_elements(kid, depth + 1)
+            nodes.append(kid)
+
+
+# --- active content -------------------------------------------------------------------
+
+ACTIVE = {  # action type -> what it is, for active-content
+    "/JavaScript": "JavaScript, which a PDF reader runs when the file is opened or clicked",
+    "/Launch": "a Launch action, which starts a program or opens a file on the reader's "
+               "computer",
+    "/SubmitForm": "a SubmitForm action, which sends data to a web address",
+    "/ImportData": "an ImportData action, which reads data from another file",
+    "/GoToR": "a GoToR action, which opens another PDF file",
+    "/GoToE": "a GoToE action, which opens a PDF embedded in another file",
+}
+EMBEDDED = "an embedded file (an attachment)"
+
+
+@rule("active-content")
+def active_content(s) -> None:
+    """Nothing that runs or reaches outside the file: a pamphlet is printed and handed
+    round, and printers' preflight rejects such a file as readers warn of it."""
+    kinds = {}  # one finding per kind, in the order found
+    for item in _dictionaries(s):
+        script = "/JS" in item or "/JavaScript" in item  # an action's, the names' tree
+        action = "/JavaScript" if script else str(item.get("/S", ""))
+        if action in ACTIVE:
+            kinds[ACTIVE[action]] = True
+        if ("/EF" in item or "/AF" in item or "/EmbeddedFiles" in item
+                or item.get("/Subtype") == "/FileAttachment"):
+            kinds[EMBEDDED] = True
+    for kind in kinds:
+        s.error(None, f"the file carries {kind}; a file to print and hand round must carry "
+                "nothing that runs or reaches outside it: remove it, or export the PDF "
+                "again without scripts, actions or attachments")
+
+
+def _dictionaries(s) -> Iterator[pikepdf.Object]:
+    """Every dictionary in the file: each object's, and those written inside it. A sweep
+    of the objects, not a walk from the catalog: it follows no reference, so no loop
+    traps it, and it finds what sits where a walk would not look (an orphan included)."""
+    for obj in s.deadline.each(s.pdf.objects):
+        inside = [obj]
+        while inside:
+            s.deadline.check()
+            item = inside.pop()
+            if isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
+                yield item
+                children = item.values()
+            elif isinstance(item, pikepdf.Array):
+                children = item
+            else:
+                continue
+            inside += [c for c in children if isinstance(c, pikepdf.Dictionary | pikepdf.Array)
+                       and not c.is_indirect]  # an indirect one is swept as an object
