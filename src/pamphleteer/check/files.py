@@ -8,14 +8,13 @@ its features, its size from its own TrimBox.
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pikepdf
 
 from pamphleteer.check import Expected, Finding, run
 from pamphleteer.errors import UsageError
-from pamphleteer.outputs import MANIFEST
+from pamphleteer.outputs import MANIFEST, Manifest
 
 VARIANT_SUFFIXES = ("press", "desk", "screen")
 
@@ -50,15 +49,10 @@ def infer_expected(path: Path, data: bytes, bleed_mm: float, ink_limit: float) -
 
 
 def _entries(folder: Path) -> dict[str, dict]:
-    manifest = folder / MANIFEST
-    if not manifest.is_file():
+    """The folder's manifest entries (a broken manifest is one line, exit 2)."""
+    if not (folder / MANIFEST).is_file():
         return {}
-    try:
-        outputs = json.loads(manifest.read_text(encoding="utf-8"))["outputs"]
-        return {e["file"]: e for e in outputs}
-    except (ValueError, KeyError, TypeError) as e:
-        raise UsageError(f"{manifest}: not a pamphleteer manifest ({e}); delete it, or "
-                         "check the PDFs one by one") from e
+    return Manifest.read(folder, files=False).entries
 
 
 def pdfs(paths: tuple[Path, ...]) -> list[Path]:
