@@ -324,7 +324,7 @@ def test_a_failing_watch_shows_in_the_banner_and_starts_over(tmp_path, monkeypat
     job = pipeline.Job(project=load_project(project), content_dir=project, out_dir=tmp_path)
     saves, stop, fails = queue.Queue(), threading.Event(), []
     watcher = threading.Thread(target=serve._watch, args=(job, lambda: job, saves, stop,
-                                                          fails.append))
+                                                          fails.append, lambda: None))
     watcher.start()
     try:
         assert saves.get(timeout=30) == {"saved.md"}, "after the failure, it watches again"
@@ -394,3 +394,73 @@ def test_a_port_in_use_is_one_clear_error(project_dir):
         result = run("serve", "--project", project_dir, "--port", taken.getsockname()[1])
     line = assert_clean_failure(result, 2)
     assert "--port" in line
+
+
+def test_a_save_during_a_build_cancels_it_and_the_next_starts_at_once(tmp_path, monkeypatch):
+    """The second build hangs (as a long rebuild would) until a save arrives: the save
+    interrupts it, the third build starts at once, with the output open in the large
+    view first, and the page ends up clean."""
+    project = copy_project(tmp_path / "project")
+    content = shutil.copytree(CONTENT, project / "content" / CONTENT.name)
+    builds, cancelled = [], []
+
+    def build(job, on_output):
+        builds.append((time.monotonic(), job))
+        if len(builds) == 2:
+            try:
+                time.sleep(120)  # a signal handler's exception ends the sleep at once
+            except serve.Cancelled:
+                cancelled.append(time.monotonic())
+                raise
+        return pipeline.build(job, on_output)
+
+    monkeypatch.setattr(serve, "build", build)
+
+    def make_job() -> pipeline.Job:
+        return pipeline.Job(project=load_project(project), content_dir=content,
+                            out_dir=project / "dist", targets=("poster-a3", "flyer-a6"),
+                            variants=("screen",))
+
+    live = serve.Live(make_job(), dpi=20)
+    server = serve.make_server(live, "127.0.0.1", 0)
+    here = SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}/")
+    stop = threading.Event()
+    focus = "flyer-a6-screen.pdf"
+
+    def wait(until, what: str) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not stop.is_set():
+            json.loads(get(here, f"/api/outputs?focus={focus}").read())
+            if until():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{what} not within 120 s, or serve ended")
+
+    def save() -> float:
+        slogans = content / "slogans.md"
+        slogans.write_text(slogans.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        return time.monotonic()
+
+    def scenario() -> None:
+        try:
+            wait(lambda: builds and not live.building, "the first build")
+            save()
+            wait(lambda: len(builds) == 2 and live.building, "the second build")
+            saved = save()
+            wait(lambda: len(builds) == 3 and not live.building, "the third build")
+            assert cancelled and cancelled[0] - saved < 5, "the save cancelled the build"
+            assert builds[2][0] - cancelled[0] < 5, "the next build started at once"
+            assert builds[2][1].first[0] == focus, "the output in the large view first"
+            assert live.snapshot()["error"] is None
+        finally:
+            stop.set()
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            checked = pool.submit(scenario)
+            serve.run(live, make_job, stop)
+            checked.result()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -59,7 +59,7 @@ class Job:
     source_date_epoch: int = DEFAULT_EPOCH
     timeout: int = 300  # seconds one output may take before it is failed
     pdfx: str = "x4"  # the PDF/X standard of press files: a key of pdf.pdfx.STANDARDS
-    first: tuple[str, ...] = ()  # layouts rebuilt before the others, in this order
+    first: tuple[str, ...] = ()  # outputs or layouts rebuilt before the others, in order
     lang: str | None = None  # a translation's language (None: the article's own)
     edition: Edition | None = None  # a local group's details, in its own language
     siblings: tuple[Path, ...] = ()  # folders of the same build (editions) to share with
@@ -279,7 +279,7 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
         # The layouts asked for first, then the rest; press files before desk files: by
         # the time a desk file starts, the press copy of the same target has usually
         # stored the fits both share.
-        todo.sort(key=lambda t: (_rank(job.first, t.layout.name), t.variant.name != "press"))
+        todo.sort(key=lambda t: (_rank(job.first, t), t.variant.name != "press"))
         if todo:
             from pamphleteer.glyphs import check_coverage
 
@@ -327,8 +327,12 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
     return outputs
 
 
-def _rank(first: tuple[str, ...], layout: str) -> int:
-    return first.index(layout) if layout in first else len(first)
+def _rank(first: tuple[str, ...], target: Target) -> int:
+    """Where ``target`` comes in ``first``, by its file or its layout's name."""
+    for name in (target.file, target.layout.name):
+        if name in first:
+            return first.index(name)
+    return len(first)
 
 
 def failure(outputs: list[Output]) -> BuildFailed | None:

@@ -54,8 +54,10 @@ class Workers:
         return self
 
     def __exit__(self, *exc) -> None:
+        """Stop the workers; outputs not yet started are dropped (a build that ends early,
+        cancelled by a newer save, must not wait for them)."""
         if self._executor is not None:
-            self._executor.shutdown()
+            self._executor.shutdown(cancel_futures=True)
             self._executor = None
 
     def run(self, task: Callable[[Item], object], items: list[Item],

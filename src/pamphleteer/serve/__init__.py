@@ -16,12 +16,13 @@ import ipaddress
 import json
 import queue
 import re
+import signal
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from pamphleteer.check import Finding
 from pamphleteer.errors import PamphleteerError, UsageError
@@ -40,6 +41,12 @@ _TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8"
           ".svg": "image/svg+xml"}
 
 
+class Cancelled(BaseException):
+    """A save arrived while a build ran: the build stops where it is, and the next one,
+    which sees the save, starts at once. A BaseException, so that no handler meant for
+    a build's failures stops it."""
+
+
 class Live:
     """What the page shows: every output's proofs and findings, the build's error, and a
     revision that grows with every change, so a poll can tell that something moved."""
@@ -51,6 +58,7 @@ class Live:
         self.revision = 0
         self.error: str | None = None
         self.building = False
+        self.focus: str | None = None  # the output open in the page's large view
         self.entries: dict[str, dict] = {}  # by file
         self.order: list[str] = []  # files in the order of the kit: layout, size, variant
         self.recorded: dict[str, list[dict]] = {}  # findings in the manifest, by file
@@ -63,6 +71,12 @@ class Live:
         with self.lock:
             return {"revision": self.revision, "error": self.error, "building": self.building,
                     "outputs": [self.entries[f] for f in self.order if f in self.entries]}
+
+    def look_at(self, file: str | None) -> None:
+        """The page opened ``file`` in its large view (None: closed it): the next build
+        makes it first."""
+        with self.lock:
+            self.focus = file if file in self.order else None
 
     def fail(self, message: str) -> None:
         """Show ``message`` in the page's banner; the last good proofs stay."""
@@ -225,6 +239,7 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
 
         def _get(self, url: SplitResult) -> None:
             if url.path == "/api/outputs":
+                live.look_at(parse_qs(url.query).get("focus", [None])[0])
                 return self._send(json.dumps(live.snapshot()).encode(),
                                   "application/json", "no-store")
             if url.path == "/":
@@ -279,8 +294,8 @@ def watched(job: Job) -> list[Path]:
 
 
 def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue, stop: threading.Event,
-           fail: Callable[[str], None]) -> None:
-    """Put the paths each save changed into ``saves`` until ``stop``.
+           fail: Callable[[str], None], saved: Callable[[], None]) -> None:
+    """Put the paths each save changed into ``saves``, and call ``saved``, until ``stop``.
 
     Runs in its own thread, started before the first build, so a save made while a build
     runs is never missed. A short debounce: an editor's save is a burst of events within
@@ -302,6 +317,7 @@ def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue, stop: thre
                                debounce=40, step=10, stop_event=stop):
                 paths = {path for _, path in found}
                 saves.put(paths)
+                saved()
                 if config in paths:
                     break
         except Exception as e:
@@ -323,15 +339,19 @@ def run(live: Live, make_job: Callable[[], Job], stop: threading.Event | None = 
     """Build, then rebuild after every save until ``stop`` is set (or Ctrl-C).
 
     ``make_job`` reads the project again each time, so an edit to ``pamphleteer.toml``
-    counts too. Saves made during a build are taken together by the next one.
+    counts too. A save made during a build cancels it (see ``Cancelled``): what it
+    finished is kept, and the next build, which has every save, starts at once with
+    the output open in the large view, then the largest type.
     """
     stop = stop or threading.Event()
     job = make_job()
     saves: queue.Queue = queue.Queue()
-    threading.Thread(target=_watch, args=(job, make_job, saves, stop, live.fail),
+    saved = _canceller(live)
+    threading.Thread(target=_watch, args=(job, make_job, saves, stop, live.fail, saved),
                      daemon=True).start()
     try:
-        live.rebuild(job)  # the first build may use every core; rebuilds stay in-process
+        with contextlib.suppress(Cancelled):
+            live.rebuild(job)  # the first build may use every core; rebuilds stay in-process
         with contextlib.suppress(Exception):  # only for speed; the next rebuild reports it
             warm_up(job)
         while not stop.is_set():
@@ -343,8 +363,27 @@ def run(live: Live, make_job: Callable[[], Job], stop: threading.Event | None = 
                 saves.get_nowait()
             try:
                 job = make_job()
-                live.rebuild(dataclasses.replace(job, jobs=1, first=MOST_VISIBLE_FIRST))
+                first = (*([live.focus] if live.focus else []), *MOST_VISIBLE_FIRST)
+                live.rebuild(dataclasses.replace(job, jobs=1, first=first))
+            except Cancelled:
+                continue
             except Exception as e:  # reading the project again; rebuild reports its own
                 live.fail(one_line(e))
     finally:
         stop.set()
+
+
+def _canceller(live: Live) -> Callable[[], None]:
+    """What the watcher calls on a save: interrupt the build running in this (the main)
+    thread, through a signal, the one way to stop Python code from another thread.
+    Elsewhere (a test driving ``run`` from another thread) saves just queue up."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    main = threading.main_thread().ident
+
+    def cancel(signum, frame):
+        if live.building:
+            raise Cancelled
+
+    signal.signal(signal.SIGUSR1, cancel)
+    return lambda: live.building and signal.pthread_kill(main, signal.SIGUSR1)

@@ -96,7 +96,9 @@ function showStatus(data) {
 
 async function poll() {
   try {
-    const response = await fetch("/api/outputs", { cache: "no-store" });
+    // The output open in the viewer is the one the next rebuild makes first.
+    const focus = viewing ? `?focus=${encodeURIComponent(viewing.file)}` : "";
+    const response = await fetch(`/api/outputs${focus}`, { cache: "no-store" });
     const data = await response.json();
     showStatus(data);
     if (data.revision !== revision) {
