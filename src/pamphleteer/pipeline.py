@@ -110,8 +110,9 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     import pikepdf
 
     from pamphleteer import render
+    from pamphleteer.editions import direction
     from pamphleteer.glyphs import family_coverage
-    from pamphleteer.pdf import marks, metadata, pdfx
+    from pamphleteer.pdf import marks, metadata, pdfx, tounicode
 
     project, out_dir = job.project, job.out_dir
 
@@ -155,6 +156,9 @@ def build_output(renderer, target: Target, content: Content, job: Job,
             document, target.file, pdf_variant=target.variant.pdf_variant))) as pdf:
         pdf = marks.add_crop_marks(pdf, geo) if target.variant.bleed else marks.set_trim(pdf, geo)
         pdf = metadata.set_dates(pdf, job.source_date_epoch)
+        pdf = tounicode.map_in_drawn_order(pdf)
+        if direction(content.article.lang) == "rtl":
+            pdf = metadata.set_right_to_left(pdf)
         pdf.save(buffer, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
     data = buffer.getvalue()

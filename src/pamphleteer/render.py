@@ -62,8 +62,9 @@ def _engine(fonts_dir: Path):
 class Box:
     """A laid-out element's geometry in CSS px (1/96 in), with what it contains.
 
-    ``text_width`` is how far its furthest line reaches from its left edge, indents and
-    padding included: that is what must stay within the width it is given.
+    ``text_width`` is how far its furthest line reaches from its start edge (the left,
+    or the right in right-to-left text), indents and padding included: that is what
+    must stay within the width it is given.
     """
 
     id: str
@@ -163,6 +164,18 @@ def _walk(box, parent=None) -> Iterator[tuple[object, object]]:
         yield from _walk(child, box)
 
 
+def _reach(box, line) -> float:
+    """How far ``line`` reaches into ``box`` from the edge its text starts at.
+
+    Right-to-left lines start at the box's right edge, and what is left over on a short
+    line lies on their left: measured from the left, every line would seem to span the
+    whole box.
+    """
+    if box.style["direction"] == "rtl":
+        return box.position_x + box.margin_width() - line.position_x
+    return line.position_x + line.width - box.position_x
+
+
 def boxes(document, attribute: str) -> dict[str, Box]:
     """Geometry of every element that has ``attribute`` and an ``id``, by id.
 
@@ -184,8 +197,7 @@ def boxes(document, attribute: str) -> dict[str, Box]:
             found[ident] = Box(
                 ident, element.get(attribute), number, box.position_x, box.position_y,
                 box.margin_width(), box.margin_height(), len(lines),
-                max((line.position_x + line.width - box.position_x for line in lines),
-                    default=0.0),
+                max((_reach(box, line) for line in lines), default=0.0),
                 box.style["font_size"] * 0.75,
                 box,
             )

@@ -230,7 +230,10 @@ class Typesetter:
             clone = p.target.html.replace(f'id="{p.target.id}"', f'id="{p.id}" data-probe=""', 1)
             body.append(f'<div class="pf-probe" style="width: {p.width:.2f}px">{clone}</div>')
         css = stylesheet(self.target, self.page) + "\n".join(rules)
-        html = (f'<!doctype html><html lang="{self.content.article.lang}"><head>'
+        # The page's language and direction: fonts (:lang) and where lines start (dir)
+        # are chosen by them, and probes must be set as the page is.
+        lang = self.content.article.lang
+        html = (f'<!doctype html><html lang="{lang}" dir="{direction(lang)}"><head>'
                 f'<meta charset="utf-8"><style>{css}</style></head>'
                 f'<body class="{body_class(self.target)}">{"".join(body)}</body></html>')
         found = render.boxes(self.r.layout(html, self.base, self.what + " (copyfit)", self.roots),

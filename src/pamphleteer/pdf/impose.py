@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pikepdf
 
 from pamphleteer.layouts import SHEETS
+from pamphleteer.pdf.metadata import reads_right_to_left
 from pamphleteer.units import PT_PER_MM
 
 TICK_FROM_MM = 6.0  # from the sheet's edge: desk printers cannot print the outer ~5 mm
@@ -27,11 +28,13 @@ class Placement:
     shift: float = 0.0  # creep compensation, pt, applied inside the page's own cell
 
 
-def saddle_stitch_order(pages: int) -> list[tuple[int, int]]:
+def saddle_stitch_order(pages: int, right_to_left: bool = False) -> list[tuple[int, int]]:
     """Sides in print order, each (left, right) as 1-based reading pages.
 
     Sheet s (1 = outermost) carries pages N−2s+2 | 2s−1 on its outside and 2s | N−2s+1
-    on its inside; printed duplex, folded and nested, they read 1, 2, … N.
+    on its inside; printed duplex, folded and nested, they read 1, 2, … N. A
+    right-to-left booklet is bound on the right, and each side is the mirror: sheet 1's
+    outside is 1 | N, so the front cover has the fold on its right.
     """
     if pages % 4:
         raise ValueError(f"a saddle-stitched booklet needs a multiple of 4 pages, not {pages}")
@@ -39,6 +42,8 @@ def saddle_stitch_order(pages: int) -> list[tuple[int, int]]:
     for s in range(1, pages // 4 + 1):
         sides.append((pages - 2 * s + 2, 2 * s - 1))
         sides.append((2 * s, pages - 2 * s + 1))
+    if right_to_left:
+        return [(right, left) for left, right in sides]
     return sides
 
 
@@ -97,14 +102,16 @@ def impose_booklet(src: pikepdf.Pdf, sheet_name: str, creep_mm: float = 0.0) -> 
 
     ``creep_mm`` is the paper's thickness: each sheet nested inside others sticks out
     at the fore-edge after folding, so its pages move toward the spine by that much
-    per sheet outside it.
+    per sheet outside it. A document that reads right to left (Arabic, Hebrew: see
+    ``metadata.set_right_to_left``) is bound on the right.
     """
     box = src.pages[0].mediabox
     page_w, page_h = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
     w, h = sheet_for(sheet_name, (2, 1), (page_w, page_h))
     x0, y0 = (w - 2 * page_w) / 2, (h - page_h) / 2
     sides = []
-    for i, (left, right) in enumerate(saddle_stitch_order(len(src.pages))):
+    order = saddle_stitch_order(len(src.pages), reads_right_to_left(src))
+    for i, (left, right) in enumerate(order):
         shift = (i // 2) * creep_mm * PT_PER_MM
         sides.append([Placement(left - 1, x0, y0, shift),
                       Placement(right - 1, x0 + page_w, y0, -shift)])

@@ -135,8 +135,11 @@ def _flatten(data: bytes, name: str, profile: Path) -> bytes:
 
 def _restore(pdf: pikepdf.Pdf, source: pikepdf.Pdf) -> None:
     """What Ghostscript rewrites that was already right: boxes, document info, dates,
-    and the file ID, which it draws from the clock."""
+    the reading order (a right-to-left file's /ViewerPreferences), and the file ID,
+    which it draws from the clock."""
     del pdf.trailer["/ID"]
+    if "/ViewerPreferences" in source.Root:
+        pdf.Root.ViewerPreferences = pikepdf.Dictionary(dict(source.Root.ViewerPreferences.items()))
     for page, original in zip(pdf.pages, source.pages, strict=True):
         for key in ("/MediaBox", "/BleedBox", "/TrimBox"):
             page.obj[key] = pikepdf.Array([float(v) for v in original.obj[key]])
