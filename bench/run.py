@@ -192,11 +192,19 @@ def edit(path: Path, old: str, new: str) -> None:
 SERVE_WATCHED = "placard-a3-landscape-press.pdf"
 
 
-def serve_latency(project: Path, out: Path, cache: Path, slogan: str, edits: int,
-                  ) -> list[float]:
-    """(g): start ``serve``, then per edit, the seconds until the placard's proofs change."""
+@dataclass
+class ServeRun:
+    idle: list[float]  # save -> new placard proof, the server idle before the save
+    busy: list[float]  # the same, saves 1.5 s apart, each arriving during a rebuild
+    error: list[float]  # save of a broken template, during a rebuild -> error in the banner
+
+
+def serve_latency(project: Path, out: Path, cache: Path, slogan: str, edits: int) -> ServeRun:
+    """(g): start ``serve``; per edit, the seconds until the placard's proofs change,
+    from idle and while busy; then how soon a broken template's error shows."""
     slogans = project / "content" / "aleppo" / "slogans.md"
-    original = slogans.read_text("utf-8")
+    template = project / "layouts" / "placard" / "main.html.j2"
+    originals = {path: path.read_text("utf-8") for path in (slogans, template)}
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     server = subprocess.Popen([str(PAMPHLETEER), "serve", "--project", str(project), "--out",
                                str(out), "--port", "0"], cwd=ROOT, env=env, text=True,
@@ -207,40 +215,63 @@ def serve_latency(project: Path, out: Path, cache: Path, slogan: str, edits: int
         if url is None:
             sys.exit("bench: pamphleteer serve did not print its URL")
 
-        def state() -> tuple[bool, list[str]]:
+        def state() -> dict:
             with urllib.request.urlopen(url[0] + "api/outputs", timeout=10) as response:
                 data = json.load(response)
-            return data["building"], [p["png"] for o in data["outputs"]
-                                      if o["file"] == SERVE_WATCHED for p in o["pages"]]
+            data["placard"] = [p["png"] for o in data["outputs"] if o["file"] == SERVE_WATCHED
+                               for p in o["pages"]]
+            return data
 
-        def idle(deadline: float = 600) -> list[str]:
+        def wait(until, what: str, limit: float = 600) -> float:
             start = time.perf_counter()
-            while (now := state())[0] or not now[1]:
-                if time.perf_counter() - start > deadline:
-                    sys.exit(f"bench: serve still building after {deadline:.0f} s")
-                time.sleep(0.05)
-            return now[1]
+            while not until(state()):
+                if time.perf_counter() - start > limit:
+                    sys.exit(f"bench: {what} not within {limit:.0f} s")
+                time.sleep(0.005)
+            return time.perf_counter() - start
 
-        seconds = []
+        def idle() -> list[str]:
+            wait(lambda s: not s["building"] and s["placard"], "serve idle")
+            return state()["placard"]
+
+        result = ServeRun([], [], [])
         for i in range(1, edits + 1):
             before = idle()
             edit(slogans, slogan, slogan := f"Freedom of movement, edit {i}!")
-            start = time.perf_counter()
-            while state()[1] == before:
-                if time.perf_counter() - start > 60:
-                    sys.exit(f"bench: {SERVE_WATCHED} not refreshed 60 s after an edit")
-                time.sleep(0.005)
-            seconds.append(time.perf_counter() - start)
-            note(f"(g) edit {i}/{edits}: placard refreshed after {seconds[-1]:.2f} s")
-        return seconds
+            result.idle.append(wait(lambda s, b=before: s["placard"] != b, "placard refresh", 60))
+            note(f"(g) idle edit {i}: placard refreshed after {result.idle[-1]:.2f} s")
+        idle()
+        body = project / "content" / "aleppo" / "article.md"
+        edit(body, "In the first week", "In the very first week")  # a long rebuild
+        time.sleep(1.5)
+        for i in range(1, edits + 1):
+            before = state()["placard"]
+            edit(slogans, slogan, slogan := f"Freedom of movement, busy {i}!")
+            saved = time.perf_counter()
+            result.busy.append(wait(lambda s, b=before: s["placard"] != b, "placard refresh", 60))
+            note(f"(g) busy edit {i}: placard refreshed after {result.busy[-1]:.2f} s")
+            time.sleep(max(0.0, 1.5 - (time.perf_counter() - saved)))
+        for i in range(1, edits + 1):
+            idle()
+            edit(body, "In the very first week", "In the first week")
+            time.sleep(0.3)  # the rebuild is under way
+            template.write_text(originals[template].replace("{% block body %}",
+                                                             "{% block body %}{% if %}", 1))
+            result.error.append(wait(lambda s: s["error"], "the template's error", 60))
+            note(f"(g) broken template {i}/{edits}: error shown after {result.error[-1]:.2f} s")
+            template.write_text(originals[template], "utf-8")
+            wait(lambda s: not s["error"] and not s["building"], "recovery", 120)
+            edit(body, "In the first week", "In the very first week")
+        return result
     finally:
         server.terminate()
         server.wait(timeout=30)
-        slogans.write_text(original, "utf-8")
+        for path, text in originals.items():
+            path.write_text(text, "utf-8")
 
 
 def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int,
-           extra: dict[str, list[BuildRun]], serve: list[float]) -> str:
+           extra: dict[str, list[BuildRun]], serve: ServeRun) -> str:
     a = [b.seconds for b in builds]
     b = [lp.seconds for lp in loops]
     cold = statistics.median(a)
@@ -274,8 +305,7 @@ def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int,
             extra["editions"]),
         *(f"| RSS | peak RSS of `--all-editions` at {n} editions (flyer-a6 desk) | "
           f"{mib([r.max_rss_kib for r in extra[f'rss{n}']])[0]} | | |" for n in RSS_EDITIONS),
-        "| (g) | `serve`: save of a slogan edit → new placard proof published ({} edits) "
-        "| {} | {} | |".format(len(serve), *secs(serve)),
+        *serve_rows(serve),
         "| RSS | peak RSS of the build (largest process) | {} | {} | |"
         .format(*mib([r.max_rss_kib for r in builds + extra["jobs1"]])),
         "| RSS | peak RSS of the largest single weasyprint process | {} | {} | |"
@@ -307,6 +337,17 @@ def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int,
         cli = [lp.per_file[stem] for lp in loops if (stem := Path(file).stem) in lp.per_file]
         lines.append(f"| {file} | {medians[file]:.2f} s | {secs(cli)[0] if cli else '–'} |")
     return "\n".join(lines) + "\n"
+
+
+def serve_rows(serve: ServeRun) -> list[str]:
+    return [
+        "| (g) | `serve`, idle: save of a slogan edit → new placard proof ({} edits) | {} | {} "
+        "| |".format(len(serve.idle), *secs(serve.idle)),
+        "| (g) | `serve`, busy: the same, saves 1.5 s apart during rebuilds ({} edits) | {} "
+        "| {} | |".format(len(serve.busy), *secs(serve.busy)),
+        "| (g) | `serve`: save of a broken template during a rebuild → error in the banner "
+        "({} saves) | {} | {} | |".format(len(serve.error), *secs(serve.error)),
+    ]
 
 
 def positive(text: str) -> int:
@@ -342,8 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.serve_only:
             serve = serve_latency(project, tmp / "g", tmp / "cache-g", slogan,
                                   max(SERVE_EDITS, args.runs))
-            print("| (g) | `serve`: save of a slogan edit → new placard proof published "
-                  "| {} | {} |".format(*secs(serve)))
+            print("\n".join(serve_rows(serve)))
             return 0
         note("preparing the HTML for (b): pamphleteer build --html (not timed)")
         run([PAMPHLETEER, "build", "--project", project, "--html", "--out", tmp / "prep"],
