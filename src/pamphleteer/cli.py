@@ -19,6 +19,7 @@ from pamphleteer.config import (
     Project,
     discover_project,
     load_project,
+    nearest_project,
     new_project_toml,
     valid,
 )
@@ -431,19 +432,17 @@ def new_command(path):
 
     Nothing is ever overwritten: PATH must be new, or an empty folder.
     """
-    from pamphleteer.config import _nearest
-
     target = Path(os.path.abspath(path))
-    if os.path.lexists(target) and not (target.is_dir() and not any(target.iterdir())):
+    if _taken(target):
         raise UsageError(f"{path} already exists; choose a new folder name")
-    home = _nearest(target.parent)
-    if home is not None and target.parent not in (home, home / "content"):
+    home = nearest_project(target.parent)
+    if home is not None and target.parent.resolve() not in (home, home / "content"):
         raise UsageError(f"{path} is inside the project {home}, whose pamphlets go in "
                          f"{home / 'content'}/; run 'pamphleteer new NAME' there, or start "
                          "a new project outside it")
     if home is not None:
         content = home / "content" / target.name
-        if os.path.lexists(content) and any(content.iterdir()):
+        if _taken(content):
             raise UsageError(f"{content} already exists; choose a new name")
         _create(path, {content / "article.md": ARTICLE_TEMPLATE,
                        content / "slogans.md": SLOGANS_TEMPLATE})
@@ -462,6 +461,11 @@ def new_command(path):
     click.echo(f"created the project {path}/: {CONFIG_NAME} (every setting, with its "
                f"default), {content}/article.md and slogans.md, .gitignore; edit the "
                f"article and slogans, then run 'cd {path} && pamphleteer build'", err=True)
+
+
+def _taken(path: Path) -> bool:
+    """Whether ``path`` exists, other than as an empty folder (which has nothing to lose)."""
+    return os.path.lexists(path) and not (path.is_dir() and not any(path.iterdir()))
 
 
 def _create(path: Path, files: dict[Path, str]) -> None:

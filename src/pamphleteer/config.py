@@ -475,7 +475,8 @@ class Project:
         return tuple(dict.fromkeys([self.layouts_dir, BUILTIN_LAYOUTS]))
 
 
-def _nearest(start: Path) -> Path | None:
+def nearest_project(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding a ``pamphleteer.toml``, if any."""
     start = start.resolve()
     return next((folder for folder in (start, *start.parents)
                  if (folder / CONFIG_NAME).is_file()), None)
@@ -483,7 +484,7 @@ def _nearest(start: Path) -> Path | None:
 
 def find_project(start: Path) -> Path:
     """Return the nearest folder at or above ``start`` holding a ``pamphleteer.toml``."""
-    folder = _nearest(start)
+    folder = nearest_project(start)
     if folder is None:
         raise ConfigError(
             f"no {CONFIG_NAME} in {start.resolve()} or any folder above it; "
@@ -503,7 +504,7 @@ def default_project(folder: Path) -> Project:
 
 def discover_project(start: Path) -> Project:
     """The project at or above ``start``, else ``start``'s settings as a folder in none."""
-    folder = _nearest(start)
+    folder = nearest_project(start)
     return load_project(folder) if folder else default_project(start)
 
 
