@@ -13,6 +13,7 @@ import socket
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import pikepdf
@@ -38,9 +39,11 @@ SLOGANS = ["Down with Assad!", "No to ISIS!"]
 
 
 def test_version():
+    """The version, and WeasyPrint's, which decides much of what the PDFs hold."""
     result = run("--version")
     assert result.exit_code == 0
-    assert result.output.strip() == f"pamphleteer, version {package_version()}"
+    assert result.output.strip() == (f"pamphleteer, version {package_version()} "
+                                     f"(WeasyPrint {version('weasyprint')})")
 
 
 def test_help():
@@ -70,10 +73,9 @@ def test_list_shows_every_target_and_size():
         assert listed[name] == pytest.approx(dims, abs=0.05), name
 
 
-def test_list_outside_a_project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    line = assert_clean_failure(run("list"), 2)
-    assert "pamphleteer.toml" in line
+def test_list_of_a_missing_project(tmp_path):
+    line = assert_clean_failure(run("list", "--project", tmp_path / "nope"), 2)
+    assert f"{tmp_path / 'nope' / 'pamphleteer.toml'}: cannot read" in line
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -400,14 +402,14 @@ def test_renderer_crash_is_one_line_naming_the_output(tmp_path, css):
     assert "leaflet-a4-desk.pdf: the renderer failed" in line
 
 
-def test_new_scaffolds_a_folder_the_whole_kit_builds_from(tmp_path, project_dir):
+def test_new_scaffolds_a_project_the_whole_kit_builds_from(tmp_path, monkeypatch):
     folder = tmp_path / "rent-strike"
     result = run("new", folder)
     assert result.exit_code == 0, result.output
-    build = run("build", "--project", project_dir, "--content", folder, "--out",
-                tmp_path / "out", "--jobs", "2")
+    monkeypatch.chdir(folder)
+    build = run("build", "--jobs", "2")
     assert build.exit_code == 0, build.output
-    assert len(list((tmp_path / "out").glob("*.pdf"))) == len(expected_outputs()) + 4
+    assert len(list((folder / "dist").glob("*.pdf"))) == len(expected_outputs()) + 4
     assert_clean_failure(run("new", folder), 2)  # never overwrites
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -11,7 +12,17 @@ from pathlib import Path
 import click
 
 from pamphleteer import __version__
-from pamphleteer.config import Project, find_project, load_project
+from pamphleteer.config import (
+    BUILTIN_LAYOUTS,
+    CONFIG_NAME,
+    NAME,
+    Project,
+    discover_project,
+    load_project,
+    nearest_project,
+    new_project_toml,
+    valid,
+)
 from pamphleteer.errors import BuildFailed, CheckFailed, ConfigError, UsageError
 from pamphleteer.outputs import DEFAULT_EPOCH, LATEST_EPOCH
 from pamphleteer.pipeline import Job, Output, build, failure
@@ -20,7 +31,9 @@ from pamphleteer.targets import VARIANTS, plan
 
 
 def _project(path: Path | None) -> Project:
-    return load_project(path if path else find_project(Path.cwd()))
+    """The project at ``path``, else the one at or above the current folder, else none:
+    the built-in layouts and defaults, outputs into ./dist/."""
+    return load_project(path) if path else discover_project(Path.cwd())
 
 
 def _epoch() -> int:
@@ -51,12 +64,28 @@ def _shard(ctx, param, value: str | None) -> tuple[int, int]:
 project_option = click.option(
     "--project", type=click.Path(file_okay=False, path_type=Path),
     help="Project folder (holding pamphleteer.toml). Default: the nearest one at or "
-         "above the current folder.",
+         "above the current folder; in none, the built-in layouts and defaults.",
 )
 
 
+def _show_version(ctx, param, value) -> None:
+    """pamphleteer's version and WeasyPrint's, which decides much of the output. Read
+    from WeasyPrint's package metadata: importing it takes a second."""
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        weasyprint = version("weasyprint")
+    except PackageNotFoundError:
+        weasyprint = "not installed"
+    click.echo(f"pamphleteer, version {__version__} (WeasyPrint {weasyprint})")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="pamphleteer")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_show_version, help="Show the version (and WeasyPrint's) and exit.")
 @click.option("--debug", is_flag=True,
               help="On a bug (an error that is not about your input), print where it came "
                    "from: the traceback, to attach to a report.")
@@ -65,8 +94,11 @@ def cli(debug):
 
     Leaflets, booklets, flyers, posters and placards, in ISO and US sizes, each as a
     press file (bleed and crop marks, for a copy shop or printer), a desk file (fits a
-    home or office printer) and a screen file (tagged and small, to share online). Run
-    'pamphleteer build' in a project folder.
+    home or office printer) and a screen file (tagged and small, to share online).
+
+    'pamphleteer new DIR' starts a project; 'pamphleteer build' in it builds its kit.
+    Anywhere else, 'pamphleteer build --content FOLDER' builds a content folder on the
+    built-in layouts into ./dist/.
     """
 
 
@@ -76,9 +108,11 @@ def selection_options(command):
         click.argument("targets", nargs=-1),
         project_option,
         click.option("--content", "content_dir", type=click.Path(path_type=Path),
-                     help="Content folder (article.md + slogans.md). Default: the project's."),
+                     help="Content folder (article.md + slogans.md). Default: the project's; "
+                          "required outside a project."),
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                     help="Output folder. Default: dist/ in the project."),
+                     help="Output folder. Default: dist/ in the project (outside one, in "
+                          "the current folder)."),
         click.option("--variant", "variants", multiple=True, type=click.Choice(list(VARIANTS)),
                      help="Build only this variant (repeatable). Default: all."),
     ]):
@@ -97,7 +131,15 @@ dpi_option = click.option("--dpi", type=click.IntRange(min=10, max=600), default
 
 def _job(project, targets, content_dir, out_dir, variants, **settings) -> Job:
     p = _project(project)
-    return Job(project=p, content_dir=(content_dir or p.content_dir).resolve(),
+    content_dir = content_dir or p.content_dir
+    if content_dir is None:
+        raise UsageError(f"no {CONFIG_NAME} in {p.root} or any folder above it, so no "
+                         "content folder to build; name one with --content FOLDER, or start "
+                         "a project with 'pamphleteer new DIR'")
+    if (content_dir / CONFIG_NAME).is_file() and not (content_dir / "article.md").exists():
+        raise UsageError(f"{content_dir} is a project, not a content folder; build its kit "
+                         f"with 'pamphleteer build --project {content_dir}' or from inside it")
+    return Job(project=p, content_dir=content_dir.resolve(),
                out_dir=(out_dir or p.out_dir).resolve(), targets=targets,
                variants=variants or tuple(VARIANTS), source_date_epoch=_epoch(), **settings)
 
@@ -322,7 +364,9 @@ def check_command(paths, project, as_json, strict):
     except ConfigError:
         if project or not paths:
             raise
-        p = None  # a PDF from elsewhere: judged without the project's fonts and settings
+        p = None
+    if p is not None and p.config is None and paths:
+        p = None  # PDFs from elsewhere: judged without a project's fonts and settings
     findings = check_paths(
         tuple(paths) or (p.out_dir,),
         fonts=bundled_font_names(p.fonts_dir) if p else None,
@@ -368,41 +412,149 @@ SLOGANS_TEMPLATE = """\
 """
 
 
+GITIGNORE = """\
+# What 'pamphleteer build' makes: rebuilt from the content, never edited by hand.
+dist/
+"""
+
+
 @cli.command("new")
 @click.argument("path", type=click.Path(path_type=Path))
 def new_command(path):
-    """Start a pamphlet: a content folder at PATH with an article and a slogans list.
+    """Start a project in PATH: a pamphleteer.toml that lists every setting, a first
+    pamphlet in content/NAME/ (NAME: the folder's name) and a .gitignore.
 
-    Build it with 'pamphleteer build --content PATH'. An existing folder is never
-    overwritten.
+    Edit content/NAME/article.md and slogans.md, then 'cd PATH && pamphleteer build'
+    builds the kit into PATH/dist/.
+
+    Inside a project, 'pamphleteer new NAME' adds a pamphlet to it instead: the content
+    folder content/NAME/, built with 'pamphleteer build --content content/NAME'.
+
+    Nothing is ever overwritten: PATH must be new, or an empty folder.
     """
-    if os.path.lexists(path):
+    target = Path(os.path.abspath(path))
+    if _taken(target):
         raise UsageError(f"{path} already exists; choose a new folder name")
+    home = nearest_project(target.parent)
+    if home is not None and target.parent.resolve() not in (home, home / "content"):
+        raise UsageError(f"{path} is inside the project {home}, whose pamphlets go in "
+                         f"{home / 'content'}/; run 'pamphleteer new NAME' there, or start "
+                         "a new project outside it")
+    if home is not None:
+        content = home / "content" / target.name
+        if _taken(content):
+            raise UsageError(f"{content} already exists; choose a new name")
+        _create(path, {content / "article.md": ARTICLE_TEMPLATE,
+                       content / "slogans.md": SLOGANS_TEMPLATE})
+        shown = os.path.relpath(content)
+        click.echo(f"created {shown}/article.md and {shown}/slogans.md in the project "
+                   f"{home}; edit them, then run 'pamphleteer build --content {shown}'",
+                   err=True)
+        return
+    content = Path("content") / target.name
+    _create(path, {
+        target / CONFIG_NAME: new_project_toml(content.as_posix()),
+        target / ".gitignore": GITIGNORE,
+        target / content / "article.md": ARTICLE_TEMPLATE,
+        target / content / "slogans.md": SLOGANS_TEMPLATE,
+    })
+    click.echo(f"created the project {path}/: {CONFIG_NAME} (every setting, with its "
+               f"default), {content}/article.md and slogans.md, .gitignore; edit the "
+               f"article and slogans, then run 'cd {path} && pamphleteer build'", err=True)
+
+
+def _taken(path: Path) -> bool:
+    """Whether ``path`` exists, other than as an empty folder (which has nothing to lose)."""
+    return os.path.lexists(path) and not (path.is_dir() and not any(path.iterdir()))
+
+
+def _create(path: Path, files: dict[Path, str]) -> None:
+    """Write ``files``, each new (never one that exists), with the folders they need;
+    a folder that cannot be made is one line naming ``path``."""
     try:
-        path.mkdir(parents=True)
-        (path / "article.md").write_text(ARTICLE_TEMPLATE, encoding="utf-8")
-        (path / "slogans.md").write_text(SLOGANS_TEMPLATE, encoding="utf-8")
+        for file, text in files.items():
+            file.parent.mkdir(parents=True, exist_ok=True)
+            with open(file, "x", encoding="utf-8") as f:
+                f.write(text)
+    except FileExistsError as e:
+        raise UsageError(f"{e.filename} already exists; choose a new folder name") from e
     except OSError as e:
         above = next((p for p in path.parents if os.path.isfile(p)), None)
         why = f"{above} is a file" if above else e.strerror or e
         raise UsageError(f"cannot create {path}: {why}; choose a folder where you can "
                          "write") from e
-    click.echo(f"created {path}/article.md and {path}/slogans.md; edit them, then run "
-               f"'pamphleteer build --content {path}'", err=True)
+
+
+@cli.command("copy-layout")
+@click.argument("name")
+@click.argument("new_name", required=False)
+@project_option
+def copy_layout_command(name, new_name, project):
+    """Copy the built-in layout NAME into the project's layouts/, as NEW_NAME (default:
+    NAME), to edit.
+
+    Under its own name the copy replaces the built-in layout in this project's builds;
+    under a new name it is one more layout. 'pamphleteer copy-layout _base' copies what
+    every layout shares (the page, print.css, the words in each language). Nothing is
+    ever overwritten.
+    """
+    from pamphleteer.layouts import BASE, available_layouts
+
+    p = _project(project)
+    if p.config is None:
+        raise UsageError(f"no {CONFIG_NAME} in {p.root} or any folder above it, so no "
+                         "project to copy a layout into; start one with 'pamphleteer new "
+                         "DIR', or pass --project")
+    builtin = available_layouts(BUILTIN_LAYOUTS)
+    if name not in (*builtin, BASE):
+        raise UsageError(f"no built-in layout {name!r}; copy one of {', '.join(builtin)} "
+                         f"or {BASE}")
+    new_name = new_name or name
+    if name == BASE and new_name != BASE:
+        raise UsageError(f"{BASE} is what every layout shares; copy it under its own name")
+    if new_name != BASE and not valid(NAME, new_name):
+        raise UsageError(f"{new_name!r} is not a layout name; use letters and digits, "
+                         "joined by single - . or _, e.g. poster-red")
+    dest = p.layouts_dir / new_name
+    if os.path.lexists(dest):
+        raise UsageError(f"{dest} already exists; edit it, or copy to another name: "
+                         f"'pamphleteer copy-layout {name} NEW_NAME'")
+    try:
+        shutil.copytree(BUILTIN_LAYOUTS / name, dest)
+    except OSError as e:
+        raise UsageError(f"cannot copy to {dest}: {e.strerror or e}; check that you can "
+                         "write to the project's layouts folder") from e
+    shown = p.relative(dest)
+    if name == BASE:
+        what = "it replaces the built-in files of the same name in every layout"
+        edit = "print.css (type, colours, page box), base.html.j2, strings/*.toml (words)"
+        then = "pamphleteer build"
+    else:
+        what = ("in this project it replaces the built-in one" if new_name == name
+                else f"it is a new layout, {new_name}")
+        edit = ("style.css (colours, type, spacing), layout.toml (sizes, margins, fitted "
+                "text sizes), main.html.j2 (what the page shows)")
+        then = f"pamphleteer build {new_name}"
+    click.echo(f"copied the built-in layout {name} to {shown}/: {what}.\nNext: edit, in "
+               f"{shown}/, {edit}; {BUILTIN_LAYOUTS / 'README.md'} tells what each file "
+               f"does. Then: {then}", err=True)
 
 
 @cli.command("list")
 @project_option
 def list_command(project):
-    """List the targets, their sizes and variants."""
+    """List the targets, their sizes and variants, and where each layout comes from:
+    built-in, or the project's own layouts/ (which replace built-in ones of the same
+    name)."""
     p = _project(project)
     seen = set()
     for t in plan(p, (), tuple(VARIANTS)):
         if t.name in seen:
             continue
         seen.add(t.name)
+        origin = "built-in" if t.layout.folders[0].parent == BUILTIN_LAYOUTS else "project"
         click.echo(f"{t.name:<28} {t.size.width_mm:g}×{t.size.height_mm:g} mm  "
-                   f"{'/'.join(VARIANTS)}  {t.layout.description}")
+                   f"{'/'.join(VARIANTS)}  {origin:<8}  {t.layout.description}")
 
 
 class _Progress:

@@ -1,8 +1,9 @@
 """Load ``pamphleteer.toml`` into a frozen ``Project`` and validate all of it at once.
 
-A project is a folder with a ``pamphleteer.toml``; the repository root is one. Every
-problem found is collected and reported together, each as ``file:line: key: problem;
-fix``, so one run shows everything there is to mend.
+A project is a folder with a ``pamphleteer.toml``; the repository root is one. A folder
+in no project builds on the built-in layouts and fonts with every default
+(``default_project``). Every problem found is collected and reported together, each as
+``file:line: key: problem; fix``, so one run shows everything there is to mend.
 
 The settings are described by a schema: a few spec classes (``Number``, ``Text``,
 ``Flag``, ``Choice``, ``ListOf``, ``Table``, ``Named``), each of which checks one value
@@ -12,9 +13,12 @@ and says what is wrong with it and how to write it. ``layouts.py`` describes
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import json
 import math
 import re
+import textwrap
 import tomllib
 import unicodedata
 from collections.abc import Iterator
@@ -25,8 +29,27 @@ from typing import Any, NamedTuple, Protocol
 from pamphleteer.errors import ConfigError
 
 CONFIG_NAME = "pamphleteer.toml"
+PACKAGE = Path(__file__).resolve().parent
 #: The output intent when the project names none: shipped with pamphleteer (see its README).
-DEFAULT_PROFILE = Path(__file__).resolve().parent / "profiles" / "pamphleteer-fogra39.icc"
+DEFAULT_PROFILE = PACKAGE / "profiles" / "pamphleteer-fogra39.icc"
+
+
+def _bundled() -> Path:
+    """The folder that holds the built-in ``layouts/`` and ``fonts/``.
+
+    An installed wheel carries them in ``pamphleteer/data/``, where the build backend
+    copies the repository's top-level folders (see pyproject.toml). A source checkout
+    (an editable install, ``PYTHONPATH=src``) has no such folder: there the built-ins
+    are the checkout's own ``layouts/`` and ``fonts/``, so an edit to them shows at once.
+    This is the one place that decides which.
+    """
+    data = PACKAGE / "data"
+    return data if data.is_dir() else PACKAGE.parents[1]
+
+
+BUNDLED = _bundled()
+BUILTIN_LAYOUTS = BUNDLED / "layouts"
+BUILTIN_FONTS = BUNDLED / "fonts"
 
 Key = tuple[str | int, ...]  # a value's place: ("sizes", "a4", "width_mm"), ("outputs", 3)
 
@@ -372,45 +395,59 @@ class TomlFile:
 
 FOLDER = Text("a path", 'a folder in quotes, relative to the project, e.g. "content/aleppo"')
 PROFILE = Text("a path", 'an .icc file in quotes, relative to the project, e.g. '
-               '"profiles/printer.icc"', doc="press files' CMYK output intent, an .icc inside "
-               "the project (default: the bundled FOGRA39 profile)")
+               '"profiles/printer.icc"', doc="press files' CMYK output intent, an .icc file "
+               "inside the project (default: the bundled FOGRA39 profile)")
 TARGET = replace(NAME, what="a target name", how='a layout or a layout-size, e.g. "leaflet-a4"')
 #: The folders ``[project]`` names, with their defaults.
 FOLDERS = {"content": "content", "out": "dist", "layouts": "layouts", "fonts": "fonts"}
 
-#: Every key ``pamphleteer.toml`` accepts, by table, with what it means.
+#: Every key ``pamphleteer.toml`` accepts, by table, with what it means. Defaults are not
+#: written here but read from ``FOLDERS`` and ``Project`` (see ``setting_defaults``).
 SCHEMA = Table({
     "project": Table({
-        "content": replace(FOLDER, doc="content folder to build by default"),
-        "out": replace(FOLDER, doc="output folder (default: dist)"),
-        "layouts": replace(FOLDER, doc="folder of layouts (default: layouts)"),
-        "fonts": replace(FOLDER, doc="folder of bundled fonts (default: fonts)"),
+        "content": replace(FOLDER, doc="the content folder (article.md, slogans.md) built "
+                                       "when --content is not given"),
+        "out": replace(FOLDER, doc="the output folder"),
+        "layouts": replace(FOLDER, doc="your own layouts: one named like a built-in layout "
+                                       "replaces it, a new name adds one ('pamphleteer "
+                                       "copy-layout NAME' starts one from a built-in layout); "
+                                       "while the folder does not exist, the built-in layouts "
+                                       "alone"),
+        "fonts": replace(FOLDER, doc="the only fonts the PDFs may use; while the folder does "
+                                     "not exist, the built-in fonts"),
         "targets": ListOf(TARGET, 'a list of target names, e.g. ["poster", "leaflet-a4"]',
-                          doc="targets built when none are named (default: every layout "
-                              "and size)"),
-    }),
+                          doc="targets built when none are named (none: every layout and "
+                              "size)"),
+    }, doc="what to build, from where, and where to"),
     "print": Table({
-        "bleed_mm": Number(0, 10, "mm", doc="bleed of press files (default: 3)"),
-        "safe_mm": Number(0, 30, "mm", doc="text keeps this far inside the trim (default: 5)"),
-        "paper_thickness_mm": Number(0, 1, "mm", doc="imposed booklets: creep per sheet "
-                                                     "(default: 0, none)"),
+        "bleed_mm": Number(0, 10, "mm", doc="press files: how far backgrounds run past the "
+                                            "trim"),
+        "safe_mm": Number(0, 30, "mm", doc="text keeps this far inside the trim (booklets ask "
+                                           "6 in their layout.toml)"),
+        "paper_thickness_mm": Number(0, 1, "mm", doc="imposed booklets: shift inner sheets "
+                                                     "toward the spine by this (creep) for "
+                                                     "thick paper or long booklets"),
         "output_profile": PROFILE,
         "output_condition": Text(doc="the printing condition the profile describes, as the "
-                                     "printer names it (default: FOGRA39)"),
-        "output_registry": Text(doc="where that name is registered (default: "
-                                    "http://www.color.org)"),
+                                     "printer names it"),
+        "output_registry": Text(doc="where that condition's name is registered"),
         "ink_limit_pct": Number(100, 400, "percent", doc="most ink any press colour may lay "
-                                                         "down, C+M+Y+K (default: 300)"),
-    }),
+                                                         "down, C+M+Y+K"),
+    }, doc="press files are PDF/X for this printing condition (see the README, \"Colour "
+           "and PDF/X\")"),
 })
 
 
 @dataclass(frozen=True)
 class Project:
-    """A project folder and its settings, all paths absolute."""
+    """A project folder and its settings, all paths absolute.
+
+    ``config`` is the ``pamphleteer.toml`` they were read from; None for a folder in no
+    project, which has no content folder of its own (see ``default_project``).
+    """
 
     root: Path
-    content_dir: Path
+    content_dir: Path | None
     out_dir: Path
     layouts_dir: Path
     fonts_dir: Path
@@ -422,6 +459,7 @@ class Project:
     output_condition: str = "FOGRA39"
     output_registry: str = "http://www.color.org"
     ink_limit_pct: float = 300.0
+    config: Path | None = None
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the project root, as written in reports and manifests."""
@@ -430,17 +468,44 @@ class Project:
         except ValueError:
             return path.as_posix()
 
+    def layout_roots(self) -> tuple[Path, ...]:
+        """Where layouts are looked for, first to last: the project's own folder (a layout
+        there replaces the built-in one of the same name), then the built-in layouts. One
+        folder when they are the same, as in pamphleteer's own repository."""
+        return tuple(dict.fromkeys([self.layouts_dir, BUILTIN_LAYOUTS]))
+
+
+def nearest_project(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding a ``pamphleteer.toml``, if any."""
+    start = start.resolve()
+    return next((folder for folder in (start, *start.parents)
+                 if (folder / CONFIG_NAME).is_file()), None)
+
 
 def find_project(start: Path) -> Path:
     """Return the nearest folder at or above ``start`` holding a ``pamphleteer.toml``."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
-    raise ConfigError(
-        f"no {CONFIG_NAME} in {start} or any folder above it; "
-        "run pamphleteer inside a project folder or pass --project PATH"
-    )
+    folder = nearest_project(start)
+    if folder is None:
+        raise ConfigError(
+            f"no {CONFIG_NAME} in {start.resolve()} or any folder above it; "
+            "run pamphleteer inside a project folder or pass --project PATH"
+        )
+    return folder
+
+
+def default_project(folder: Path) -> Project:
+    """The settings of ``folder`` when it is in no project: the built-in layouts and
+    fonts, every default, outputs into ``folder/dist``. There is no content folder to
+    build by default: one is named with --content."""
+    root = folder.resolve()
+    return Project(root=root, content_dir=None, out_dir=root / FOLDERS["out"],
+                   layouts_dir=BUILTIN_LAYOUTS, fonts_dir=BUILTIN_FONTS)
+
+
+def discover_project(start: Path) -> Project:
+    """The project at or above ``start``, else ``start``'s settings as a folder in none."""
+    folder = nearest_project(start)
+    return load_project(folder) if folder else default_project(start)
 
 
 def icc_kind(file: Path) -> tuple[str, str] | None:
@@ -484,15 +549,105 @@ def load_project(root: Path) -> Project:
     if profile is not None and valid(PROFILE, profile):
         output_profile = (root / profile).resolve()
         problems += _profile_problems(profile, output_profile, root)
+    settings = file.data.get("project", {})
+    folders, missing = _folders(root, settings if isinstance(settings, dict) else {})
+    problems += missing
     if problems:
         raise ConfigError("; ".join(file.report(problems)))
-    settings = file.data.get("project", {})
     return Project(
         root=root,
-        **{f"{key}_dir": (root / settings.get(key, default)).resolve()
-           for key, default in FOLDERS.items()},
+        **{f"{key}_dir": folder for key, folder in folders.items()},
         targets=tuple(settings.get("targets", ())),
         output_profile=output_profile,
         **{key: float(value) if isinstance(value, int | float) else value
            for key, value in printing.items() if key != "output_profile"},
+        config=file.path,
     )
+
+
+def _folders(root: Path, settings: dict) -> tuple[dict[str, Path], list[Problem]]:
+    """The ``[project]`` folders, absolute. A layouts or fonts folder the file names must
+    exist, since a misspelt name would quietly build with the built-in ones; under its
+    default name it may be missing: the project then has no layouts of its own, or uses
+    the built-in fonts."""
+    named = {key: value for key, value in settings.items()
+             if key in FOLDERS and valid(FOLDER, value)}  # the schema reports the others
+    folders = {key: (root / named.get(key, default)).resolve()
+               for key, default in FOLDERS.items()}
+    problems = []
+    for key in ("layouts", "fonts"):
+        if folders[key].is_dir():
+            continue
+        if named.get(key, FOLDERS[key]) != FOLDERS[key]:
+            problems.append(Problem(("project", key), f"{show(settings[key])} does not exist",
+                                    f"create the folder, or remove the line to use the "
+                                    f"built-in {key}"))
+        elif key == "fonts":
+            folders[key] = BUILTIN_FONTS
+    return folders, problems
+
+
+# --- a new project's pamphleteer.toml ---------------------------------------------------
+
+
+def setting_defaults() -> dict[Key, Any]:
+    """Each setting's value when ``pamphleteer.toml`` leaves it out, as TOML writes it, or
+    None where no value says it (the bundled profile). Read from ``FOLDERS`` and
+    ``Project``'s own defaults, the values the code uses, so they cannot differ."""
+    fields = {f.name: f.default for f in dataclasses.fields(Project)}
+    values: dict[Key, Any] = {}
+    for table, spec in SCHEMA.keys.items():
+        for key in spec.keys:
+            value = FOLDERS[key] if table == "project" and key in FOLDERS else fields[key]
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            values[(table, key)] = (list(value) if isinstance(value, tuple)
+                                    else None if isinstance(value, Path) else value)
+    return values
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML writes it (JSON's strings are TOML basic strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(toml_value, value)) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def new_project_toml(content: str) -> str:
+    """A commented ``pamphleteer.toml`` for ``pamphleteer new``: every setting of the
+    schema with what it does and its default, commented out but for the content folder
+    ``content``. Written from ``SCHEMA`` and ``setting_defaults``, so it lists every key
+    there is and the defaults the code uses."""
+    defaults = setting_defaults()
+    lines = [
+        f"# {CONFIG_NAME}: this folder is a pamphleteer project. 'pamphleteer build' here",
+        "# (or in any folder below) builds the kit of the content folder named below into",
+        "# dist/. Every setting is listed with its default: remove the '# ' before a",
+        "# setting to change it. Paths are relative to this folder.",
+    ]
+    for table, spec in SCHEMA.keys.items():
+        lines += ["", *_comment(spec.doc), f"[{table}]"]
+        for number, (key, item) in enumerate(spec.keys.items()):
+            lines += ["" if number else None, *_comment(item.doc)]
+            if (table, key) == ("project", "content"):
+                lines.append(f"{key} = {toml_value(content)}")
+                continue
+            value = defaults[table, key]
+            written = toml_value(value) if value is not None else _example(item)
+            lines.append(f"# {key} = {written}")
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def _comment(text: str) -> list[str]:
+    """A doc as comment lines: a sentence, wrapped."""
+    return [f"# {line}" for line in textwrap.wrap(text[:1].upper() + text[1:] + ".", 86)]
+
+
+def _example(spec: Spec) -> str:
+    """The example a spec's ``how`` gives (``e.g. "profiles/printer.icc"``), in TOML."""
+    found = re.search(r"e\.g\. (.+)$", spec.how)
+    if found is None:
+        raise ValueError(f"{spec.how!r} gives no example to write")
+    return found[1]

@@ -27,6 +27,7 @@ from pamphleteer.typeset import geometry, to_html
 if TYPE_CHECKING:
     from pamphleteer.config import Project
     from pamphleteer.content import Content
+    from pamphleteer.layouts import Layout
     from pamphleteer.pipeline import Job
     from pamphleteer.targets import Target
 
@@ -46,6 +47,19 @@ def files_digest(paths: list[Path], root: Path) -> str:
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(path.read_bytes())
         h.update(b"\0")
+    return h.hexdigest()
+
+
+def layout_digest(layout: Layout) -> str:
+    """Digest of a layout's files, each named by its folder and its path in it
+    (``poster/style.css``), wherever the folder is: the project's, the checkout's or the
+    installed package's. The same files give the same key on any machine."""
+    h = hashlib.sha256()
+    for folder in layout.folders:  # in lookup order: a project's _base before the built-in
+        for path in contain.files_below(folder, layout.roots()):
+            h.update(f"{folder.name}/{path.relative_to(folder).as_posix()}\0".encode())
+            h.update(path.read_bytes())
+            h.update(b"\0")
     return h.hexdigest()
 
 
@@ -84,14 +98,14 @@ def input_keys(targets: list[Target], content: Content, project: Project,
 
     Press files also depend on the PDF/X standard and the output profile's bytes.
     """
-    config = (project.root / "pamphleteer.toml").read_bytes()
+    config = project.config.read_bytes() if project.config else b""
     fonts = fonts_digest(project.fonts_dir)
     profile = hashlib.sha256(project.output_profile.read_bytes()).hexdigest()
     layout_files = {}
     keys = {}
     for t in targets:
         if t.layout.name not in layout_files:
-            layout_files[t.layout.name] = files_digest(t.layout.files(), project.root)
+            layout_files[t.layout.name] = layout_digest(t.layout)
         read: dict[str, object] = {}
         to_html(t, content, geometry(t, project), "", read=read)
         keys[t.file] = Inputs(key({
@@ -112,8 +126,9 @@ def watched(job: Job, targets: list[Target]) -> tuple[str, list[Path]]:
     signature = json.dumps([sorted(t.file for t in targets), str(job.content_dir),
                             job.source_date_epoch, job.html, job.zip, job.pdfx, job.lang,
                             repr(job.edition), [str(s) for s in job.siblings]])
-    files = [p.root / "pamphleteer.toml", p.output_profile,
-             *contain.files_below(p.layouts_dir), *contain.files_below(p.fonts_dir),
+    files = [*filter(None, [p.config]), p.output_profile,
+             *(f for root in p.layout_roots() for f in contain.files_below(root)),
+             *contain.files_below(p.fonts_dir),
              *contain.files_below(job.content_dir),
              job.out_dir / MANIFEST,
              *(job.out_dir / t.file for t in targets + imposed(targets))]

@@ -5,12 +5,18 @@ parameters and fitted texts), ``main.html.j2`` and ``style.css``. ``layouts/_bas
 holds what every layout shares: ``base.html.j2`` and ``print.css``. A layout may name a
 parent with ``extends``, inheriting its templates, CSS and settings. Does not import
 WeasyPrint.
+
+Layouts are looked for in several folders, first to last (a project's own, then the
+built-in ones): a layout in an earlier folder replaces the one of the same name in a
+later one, and so does a file of an earlier ``_base/`` (templates, stylesheets, each
+language's strings are merged), so a project holds only what it changes.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -120,7 +126,7 @@ class Imposition:
 @dataclass(frozen=True)
 class Layout:
     name: str
-    folders: tuple[Path, ...]  # this layout's folder, then its parents', then _base
+    folders: tuple[Path, ...]  # this layout's folder, then its parents', then each _base
     description: str
     sizes: dict[str, Size]
     page_rule: str = "fixed"
@@ -143,9 +149,18 @@ class Layout:
         return tuple(folder.resolve() for folder in self.folders)
 
     def stylesheets(self) -> list[Path]:
-        """``_base/print.css``, then each ancestor's ``style.css``, then this one's."""
-        return [folder / name for folder in reversed(self.folders)
-                for name in ("print.css", "style.css") if (folder / name).is_file()]
+        """``_base/print.css``, then each ancestor's ``style.css``, then this one's.
+
+        Of the ``_base`` folders (a project's, the built-in one) the first that has a
+        stylesheet gives it: a project's ``_base/print.css`` replaces the built-in one.
+        """
+        bases = [f for f in self.folders if f.name == BASE]
+        chain = [f for f in self.folders if f.name != BASE]
+        names = ("print.css", "style.css")
+        base = [next(p for f in bases if (p := f / name).is_file()) for name in names
+                if any((f / name).is_file() for f in bases)]
+        return base + [folder / name for folder in reversed(chain) for name in names
+                       if (folder / name).is_file()]
 
     def css(self) -> str:
         """The stylesheets, their URLs resolved from their own folders (``contain``)."""
@@ -163,17 +178,18 @@ def _merge(parent: dict, child: dict) -> dict:
     return merged
 
 
-def _chain(root: Path, name: str) -> tuple[list[TomlFile], list[str]]:
+def _chain(roots: tuple[Path, ...], name: str) -> tuple[list[TomlFile], list[str]]:
     """``name``'s ``layout.toml``, then each parent's, and what stopped the chain early.
 
-    A parent is a plain name looked up among the layouts in ``root`` only, so
-    ``extends`` cannot lead to a folder outside it.
+    A parent is a plain name looked up among the layouts in ``roots`` only (the first
+    that has it), so ``extends`` cannot lead to a folder outside them.
     """
     files: list[TomlFile] = []
     names = [name]
     while True:
         try:
-            files.append(file := TomlFile.read(root / names[-1] / "layout.toml"))
+            folder = _find(roots, names[-1])
+            files.append(file := TomlFile.read(folder / "layout.toml"))
         except ConfigError as e:
             return files, [e.message]
         parent = file.data.get("extends")
@@ -183,11 +199,19 @@ def _chain(root: Path, name: str) -> tuple[list[TomlFile], list[str]]:
         if parent in names:
             return files, [f"{where}: {' -> '.join([*names, parent])} is a cycle; "
                            "extend a layout that does not extend this one"]
-        available = available_layouts(root)
+        available = available_layouts(*roots)
         if parent not in available:
-            return files, [f"{where}: no layout {show(parent)} in {root}; "
-                           f"extend one of {', '.join(available)}"]
+            return files, [f"{where}: no layout {show(parent)} in "
+                           f"{' or '.join(map(str, roots))}; extend one of "
+                           f"{', '.join(available)}"]
         names.append(parent)
+
+
+def _find(roots: tuple[Path, ...], name: str) -> Path:
+    """The folder of layout ``name``: in the first of ``roots`` that has it (even if its
+    ``layout.toml`` cannot be read: that is then reported, not skipped)."""
+    return next((root / name for root in roots
+                 if os.path.lexists(root / name / "layout.toml")), roots[0] / name)
 
 
 def _owner(files: list[TomlFile], key: Key) -> TomlFile:
@@ -205,13 +229,13 @@ def _owner(files: list[TomlFile], key: Key) -> TomlFile:
     return max(files, key=depth)  # the first of the deepest: the layout's own file first
 
 
-def _load(root: Path, name: str) -> tuple[Layout | None, list[str]]:
+def _load(roots: tuple[Path, ...], name: str) -> tuple[Layout | None, list[str]]:
     """The layout ``name``, or None and every problem found in it and its parents.
 
     The files are merged, then checked as one; each problem is reported against the
     file that wrote the value. Keys may be missing only where a parent was not read.
     """
-    files, problems = _chain(root, name)
+    files, problems = _chain(roots, name)
     data: dict = {}
     for file in reversed(files):  # the furthest parent first; descriptions are not inherited
         data = _merge({k: v for k, v in data.items() if k != "description"}, file.data)
@@ -226,7 +250,8 @@ def _load(root: Path, name: str) -> tuple[Layout | None, list[str]]:
     body = data.get("body_fit")
     return Layout(
         name=name,
-        folders=(*(file.path.parent for file in files), root / BASE),
+        folders=(*(file.path.parent for file in files),
+                 *(root / BASE for root in roots if (root / BASE).is_dir())),
         description=data.get("description", ""),
         sizes={key: Size(key, float(v["width_mm"]), float(v["height_mm"]))
                for key, v in sizes.items()},
@@ -244,24 +269,28 @@ def _load(root: Path, name: str) -> tuple[Layout | None, list[str]]:
     ), []
 
 
-def available_layouts(root: Path) -> list[str]:
-    if not root.is_dir():
-        return []
-    return sorted(p.parent.name for p in root.glob("*/layout.toml") if p.parent.name != BASE)
+def available_layouts(*roots: Path) -> list[str]:
+    """The names of the layouts in ``roots``, each once."""
+    return sorted({p.parent.name for root in roots if root.is_dir()
+                   for p in root.glob("*/layout.toml") if p.parent.name != BASE})
 
 
-def load_layouts(root: Path) -> dict[str, Layout]:
-    """Every layout in ``root``; the problems of all of them in one ``ConfigError``."""
-    names = available_layouts(root)
+def load_layouts(*roots: Path) -> dict[str, Layout]:
+    """Every layout in ``roots`` (a project's layouts, then the built-in ones: see the
+    module's docstring); the problems of all of them in one ``ConfigError``."""
+    roots = tuple(root for root in roots if root.is_dir()) or roots[:1]
+    names = available_layouts(*roots)
     if not names:
-        raise ConfigError(f"{root}: no layouts found; each layout is a folder with a layout.toml")
-    for name in (*names, BASE):
-        try:
-            contain.beneath(root / name, (root.resolve(),))
-        except contain.Refused as e:
-            raise ConfigError(f"{root / name}: a symlink that leads outside {root.name}/; copy "
-                              "the layout into it instead") from e
-    loaded = {name: _load(root, name) for name in names}
+        raise ConfigError(f"{roots[0]}: no layouts found; each layout is a folder with a "
+                          "layout.toml")
+    for root in roots:
+        for name in (*available_layouts(root), BASE):
+            try:
+                contain.beneath(root / name, (root.resolve(),))
+            except contain.Refused as e:
+                raise ConfigError(f"{root / name}: a symlink that leads outside {root.name}/; "
+                                  "copy the layout into it instead") from e
+    loaded = {name: _load(roots, name) for name in names}
     problems = dict.fromkeys(p for _, found in loaded.values() for p in found)  # parents' once
     if problems:
         raise ConfigError("; ".join(problems))
@@ -350,9 +379,11 @@ def strings(layout: Layout, lang: str) -> dict[str, str]:
             for path in found:
                 merged |= _strings_file(path, path.stat().st_mtime_ns)
             return merged
-    base = layout.folders[-1] / STRINGS
+    base = next((f for f in layout.folders if f.name == BASE), layout.folders[-1]) / STRINGS
+    english = next((p for f in reversed(layout.folders)
+                    if (p := f / STRINGS / "en.toml").is_file()), base / "en.toml")
     raise ConfigError(f"{base / (lang + '.toml')}: no strings for language {lang!r}; copy "
-                      f"{base / 'en.toml'} to {lang}.toml and translate its values")
+                      f"{english} to {lang}.toml there and translate its values")
 
 
 @functools.cache

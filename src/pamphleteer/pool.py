@@ -29,7 +29,24 @@ def _alarm(signum, frame):
     raise TimedOut
 
 
+#: What went wrong in this worker's ``setup``, raised by every task it is then given.
+_setup_error: Exception | None = None
+
+
+def _setup(setup: Callable, *args) -> None:
+    """A worker's start-up. Its error (a system library missing, say) reaches the caller
+    as itself, through the first task: a pool whose start-up raised would only report
+    that its workers died."""
+    global _setup_error
+    try:
+        setup(*args)
+    except Exception as e:
+        _setup_error = e
+
+
 def _timed(task: Callable, item, timeout: int):
+    if _setup_error is not None:
+        raise _setup_error
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(timeout)
     try:
@@ -104,4 +121,4 @@ class Workers:
     def _fresh(self, jobs: int):
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(jobs, initializer=self.setup, initargs=self.args)
+        return ProcessPoolExecutor(jobs, initializer=_setup, initargs=(self.setup, *self.args))

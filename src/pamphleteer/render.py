@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import io
 import logging
 import os
 import tempfile
@@ -34,6 +35,12 @@ _FONTCONFIG = """<?xml version="1.0"?>
 
 _weasyprint = None
 
+MISSING_LIBRARIES = (
+    "WeasyPrint cannot load a system library it lays out text with ({error}); install "
+    "Pango and HarfBuzz: on Debian or Ubuntu 'apt-get install libpango-1.0-0 "
+    "libpangoft2-1.0-0 libharfbuzz-subset0', on macOS 'brew install pango harfbuzz'"
+)
+
 
 def _engine(fonts_dir: Path):
     """Import WeasyPrint with fontconfig limited to ``fonts_dir``.
@@ -52,7 +59,12 @@ def _engine(fonts_dir: Path):
                 f.write(text)
             os.replace(f.name, conf)
         os.environ["FONTCONFIG_FILE"] = str(conf)
-        import weasyprint
+        try:  # WeasyPrint prints a banner to stdout before it fails: the line below says it
+            with contextlib.redirect_stdout(io.StringIO()):
+                import weasyprint
+        except OSError as e:  # cffi found no Pango or HarfBuzz: the machine lacks them
+            error = " ".join(str(e).split())[:120]
+            raise RenderError(MISSING_LIBRARIES.format(error=error)) from e
 
         _weasyprint = weasyprint
     return _weasyprint

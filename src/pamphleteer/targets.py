@@ -71,7 +71,7 @@ def imposed(targets: list[Target]) -> list[Target]:
 
 def plan(project: Project, names: tuple[str, ...], variants: tuple[str, ...]) -> list[Target]:
     """Expand target names (``poster``, ``leaflet-a4``; none = the kit) into outputs."""
-    layouts = load_layouts(project.layouts_dir)
+    layouts = load_layouts(*project.layout_roots())
     for v in variants:
         if v not in VARIANTS:
             raise UsageError(f"unknown variant {v!r}; use one of {', '.join(VARIANTS)}")

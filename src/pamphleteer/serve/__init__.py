@@ -288,9 +288,10 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
 
 
 def watched(job: Job) -> list[Path]:
-    """What a build reads: the content, the layouts, the fonts and ``pamphleteer.toml``."""
+    """What a build reads: the content, the layouts (the project's and the built-in
+    ones), the fonts and ``pamphleteer.toml``."""
     p = job.project
-    return [job.content_dir, p.layouts_dir, p.fonts_dir, p.root / "pamphleteer.toml"]
+    return [job.content_dir, *p.layout_roots(), p.fonts_dir, p.root / "pamphleteer.toml"]
 
 
 def _watch(job: Job, make_job: Callable[[], Job], saves: queue.Queue, stop: threading.Event,
