@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+from pamphleteer import contain
 from pamphleteer.errors import ConfigError
 
 CONFIG_NAME = "pamphleteer.toml"
@@ -575,6 +576,16 @@ def _folders(root: Path, settings: dict) -> tuple[dict[str, Path], list[Problem]
     folders = {key: (root / named.get(key, default)).resolve()
                for key, default in FOLDERS.items()}
     problems = []
+    for key, value in named.items():
+        try:
+            contain.beneath(root / value, (root,))
+        except contain.Refused:
+            elsewhere = (f"pass --{key} PATH for one elsewhere" if key in ("content", "out")
+                         else "copy the folder into the project")
+            problems.append(Problem(
+                ("project", key), f"{show(value)} is outside the project (a settings file "
+                "may come from a pull request, so it reaches nothing else)",
+                f"name a folder inside it, or {elsewhere}"))
     for key in ("layouts", "fonts"):
         if folders[key].is_dir():
             continue
