@@ -41,7 +41,9 @@ from pamphleteer.copyfit import FitSpec
 from pamphleteer.errors import ConfigError, LayoutError
 
 BASE = "_base"
-PAGE_RULES = ("fixed", "multiple-of-4", "per-slogan")
+PAGE_RULES = ("fixed", "multiple-of-4", "per-slogan", "headline-and-slogans")
+#: The variants a layout may be made in (``targets.VARIANTS``, which imports this module).
+VARIANT_NAMES = ("press", "desk", "screen")
 #: Sheets that imposed files are printed on, portrait, in mm.
 SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 
@@ -79,7 +81,14 @@ LAYOUT_SCHEMA = Table({
     "needs_slogans": Flag(doc="an empty slogans.md is then an error"),
     "safe_mm": Number(0, 30, "mm", doc="text keeps this far inside the trim"),
     "viewing_cm": Number(10, 10000, "cm", doc="reading distance, for preflight's image ppi"),
-    "sizes": Named(Table({"width_mm": SIZE_MM, "height_mm": SIZE_MM},
+    "variants": ListOf(Choice(VARIANT_NAMES), "a list of variant names, e.g. "
+                       '["press", "desk"]', 1, 3, doc="the variants it is made in (all)"),
+    "bleed_mm": Number(0, 10, "mm", doc="press bleed, instead of the project's"),
+    "crop_marks": Flag(doc="false: no marks, the press page is the bleed (die-cut)"),
+    "cut": Flag(doc="press pages get a CutContour die line at the trim (pdf/cutcontour)"),
+    "sizes": Named(Table({"width_mm": SIZE_MM, "height_mm": SIZE_MM,
+                          "corner_mm": Number(0, 1000, "mm", doc="the cut's corner radius; "
+                                              "half the side: a circle")},
                          required=("width_mm", "height_mm")),
                    NAME, "a [sizes.NAME] table of width_mm and height_mm", nonempty=True),
     "style": Named(Css(), Text("a CSS name", 'lower-case letters, digits and -, from a '
@@ -104,6 +113,7 @@ class Size:
     name: str
     width_mm: float
     height_mm: float
+    corner_mm: float = 0.0  # the die-cut's corner radius (a layout with ``cut``)
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,18 @@ class Layout:
     fits: dict[str, FitSpec] = field(default_factory=dict)
     body_fit: BodyFit | None = None
     impose: dict[str, Imposition] = field(default_factory=dict)
+    variants: tuple[str, ...] = VARIANT_NAMES
+    bleed_mm: float | None = None  # None: the project's
+    crop_marks: bool = True
+    cut: bool = False
+
+    def pages_for(self, slogans: int) -> int:
+        """How many pages the layout makes for ``slogans`` slogans."""
+        if self.page_rule == "per-slogan":
+            return slogans
+        if self.page_rule == "headline-and-slogans":
+            return slogans + 1
+        return self.pages
 
     def files(self) -> list[Path]:
         """Every file this layout is made of (its inputs, for the cache and reports)."""
@@ -244,6 +266,11 @@ def _load(roots: tuple[Path, ...], name: str) -> tuple[Layout | None, list[str]]
     if isinstance(sizes, dict) and isinstance(impose, dict):
         found += [Problem(("impose", key), f"{show(key)} is not a size of this layout",
                           f"name one of {', '.join(sizes)}") for key in impose if key not in sizes]
+    if isinstance(sizes, dict) and not found:
+        found += [Problem(("sizes", key, "corner_mm"), f"{v['corner_mm']:g} mm is more than "
+                          "half the short side", "half the short side cuts a circle")
+                  for key, v in sizes.items()
+                  if v.get("corner_mm", 0) > min(v["width_mm"], v["height_mm"]) / 2]
     problems += [_owner(files, p.key).report([p])[0] for p in found]
     if problems:
         return None, problems
@@ -253,7 +280,8 @@ def _load(roots: tuple[Path, ...], name: str) -> tuple[Layout | None, list[str]]
         folders=(*(file.path.parent for file in files),
                  *(root / BASE for root in roots if (root / BASE).is_dir())),
         description=data.get("description", ""),
-        sizes={key: Size(key, float(v["width_mm"]), float(v["height_mm"]))
+        sizes={key: Size(key, float(v["width_mm"]), float(v["height_mm"]),
+                         float(v.get("corner_mm", 0.0)))
                for key, v in sizes.items()},
         page_rule=data.get("page_rule", "fixed"),
         pages=data.get("pages", 1),
@@ -266,6 +294,10 @@ def _load(roots: tuple[Path, ...], name: str) -> tuple[Layout | None, list[str]]
         body_fit=BodyFit(float(body["min_pt"]), float(body["max_pt"])) if body else None,
         impose={key: Imposition(v["sheet"], tuple(v["grid"]) if "grid" in v else None)
                 for key, v in data.get("impose", {}).items()},
+        variants=tuple(v for v in VARIANT_NAMES if v in data.get("variants", VARIANT_NAMES)),
+        bleed_mm=float(data["bleed_mm"]) if "bleed_mm" in data else None,
+        crop_marks=data.get("crop_marks", True),
+        cut=data.get("cut", False),
     ), []
 
 

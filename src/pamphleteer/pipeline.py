@@ -82,7 +82,7 @@ class Output:
     traceback: str | None = None  # where an unexpected exception came from, for --debug
     entry: dict | None = None  # set: taken as made in a sibling folder, with its entry
 
-    def manifest_entry(self, bleed_mm: float) -> dict:
+    def manifest_entry(self, bleed: float) -> dict:
         if self.entry is not None:
             return self.entry
         t = self.target
@@ -93,7 +93,7 @@ class Output:
             "variant": t.variant.name,
             "pages": self.pages,
             "trim_mm": [t.size.width_mm, t.size.height_mm],
-            "bleed_mm": bleed_mm if t.variant.bleed else 0.0,
+            "bleed_mm": bleed if t.variant.bleed else 0.0,
             "sha256": self.sha256,
             "bytes": self.bytes,
             "inputs_sha256": self.inputs,
@@ -112,7 +112,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     from pamphleteer import render
     from pamphleteer.editions import direction
     from pamphleteer.glyphs import family_coverage
-    from pamphleteer.pdf import marks, metadata, pdfx, tounicode
+    from pamphleteer.pdf import cutcontour, marks, metadata, pdfx, tounicode
 
     project, out_dir = job.project, job.out_dir
 
@@ -143,18 +143,29 @@ def build_output(renderer, target: Target, content: Content, job: Job,
             "would fall back to another font; add a font that has it to the layout's "
             "font-family, or replace the character"
         )
-    if target.layout.page_rule == "per-slogan" and len(document.pages) != len(content.slogans):
+    declared = target.layout.pages_for(len(content.slogans))
+    if (target.layout.page_rule in ("per-slogan", "headline-and-slogans")
+            and len(document.pages) != declared):
         raise RenderError(
             f"{target.file}: overflow: {len(document.pages)} pages for "
-            f"{len(content.slogans)} slogans; "
-            "a slogan spilled onto a second page: lower max_pt in the layout's [fit]"
+            f"{len(content.slogans)} slogans; a slogan spilled onto a second page: "
+            "lower max_pt in the layout's [fit]"
         )
 
     geo = marks.Geometry(page["trim_w"], page["trim_h"], page["bleed"])
     buffer = io.BytesIO()
     with pikepdf.open(io.BytesIO(renderer.pdf(
             document, target.file, pdf_variant=target.variant.pdf_variant))) as pdf:
-        pdf = marks.add_crop_marks(pdf, geo) if target.variant.bleed else marks.set_trim(pdf, geo)
+        if not target.variant.bleed:
+            pdf = marks.set_trim(pdf, geo)
+        elif target.layout.crop_marks:
+            pdf = marks.add_crop_marks(pdf, geo)
+        else:
+            pdf = cutcontour.set_bleed_page(pdf, page["trim_w"], page["trim_h"], page["bleed"])
+        if target.variant.bleed and target.layout.cut:
+            pdf = cutcontour.add_cut_contour(pdf, target.size.corner_mm)
+            output.details["cut"] = {"spot": cutcontour.SPOT,
+                                     "corner_mm": target.size.corner_mm}
         pdf = metadata.set_dates(pdf, job.source_date_epoch)
         pdf = tounicode.map_in_drawn_order(pdf)
         if direction(content.article.lang) == "rtl":
@@ -169,8 +180,6 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 
     output.details.update(page_rule=target.layout.page_rule, safe_mm=page["safe"],
                           viewing_cm=target.layout.viewing_cm)
-    declared = len(content.slogans) if target.layout.page_rule == "per-slogan" \
-        else target.layout.pages
     entry = {"variant": target.variant.name, "pages": declared,
              "trim_mm": [target.size.width_mm, target.size.height_mm],
              "bleed_mm": page["bleed"], **output.details}
@@ -320,7 +329,7 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
             for (target, _, _), output in done:
                 output = _outcome(output, target, job)
                 output.inputs = keys[target.file].key
-                report(output, project.bleed_mm)
+                report(output, target.bleed_mm(project))
         for target in sheets:
             report(_guarded(target, impose_output, job, target, manifest, siblings), 0.0)
         manifest.save()

@@ -55,6 +55,12 @@ class Target:
             return f"{self.name}-{imposition.grid[0] * imposition.grid[1]}up-{imposition.sheet}.pdf"
         return f"{self.name}-imposed-{imposition.sheet}.pdf"
 
+    def bleed_mm(self, project: Project) -> float:
+        """The press bleed: the layout's own (a die-cut sticker needs less), else the
+        project's."""
+        own = self.layout.bleed_mm
+        return project.bleed_mm if own is None else own
+
     def impositions(self) -> list[Target]:
         """The imposed files made from this output: desk pages only, where the layout
         asks for them."""
@@ -88,7 +94,8 @@ def plan(project: Project, names: tuple[str, ...], variants: tuple[str, ...]) ->
                 f"unknown target {name!r}; a target is a layout ({', '.join(layouts)}) "
                 "or a layout-size (see 'pamphleteer list')"
             )
-    return [Target(lay, size, VARIANTS[v]) for lay, size in chosen.values() for v in variants]
+    return [Target(lay, size, VARIANTS[v]) for lay, size in chosen.values() for v in variants
+            if v in lay.variants]
 
 
 def shard(targets: list[Target], index: int, count: int) -> list[Target]:

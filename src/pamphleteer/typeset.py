@@ -27,7 +27,7 @@ PAD_PAGES = 3  # spare pages a booklet template offers, to reach a multiple of 4
 
 def geometry(target: Target, project: Project) -> dict[str, float]:
     """Page geometry in mm: the page is the trim plus bleed on every side."""
-    bleed = project.bleed_mm if target.variant.bleed else 0.0
+    bleed = target.bleed_mm(project) if target.variant.bleed else 0.0
     safe = target.layout.safe_mm if target.layout.safe_mm is not None else project.safe_mm
     return {
         "trim_w": target.size.width_mm,

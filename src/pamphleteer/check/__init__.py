@@ -58,12 +58,13 @@ class Expected:
     variant: str  # "press" | "desk" | "screen"
     trim_mm: tuple[float, float] | None = None
     bleed_mm: float = 0.0
-    page_rule: str | None = None  # "fixed" | "multiple-of-4" | "per-slogan"
+    page_rule: str | None = None  # one of layouts.PAGE_RULES
     pages: int | None = None
     safe_mm: float = 5.0
     viewing_cm: float = 30.0  # reading distance; posters and placards are seen from afar
     ink_limit: float = 300.0  # total area coverage, per cent
     pdfx: str | None = None  # the PDF/X version the file must declare
+    cut: bool = False  # every page must carry a CutContour die line (die-cut stickers)
 
 
 @dataclass(frozen=True)

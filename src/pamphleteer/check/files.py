@@ -26,11 +26,13 @@ def expected_from_entry(entry: dict, ink_limit: float) -> Expected:
         trim_mm=tuple(entry["trim_mm"]),
         bleed_mm=float(entry.get("bleed_mm", 0.0)),
         page_rule=rule,
-        pages=entry.get("pages") if rule in ("fixed", "per-slogan") else None,
+        pages=entry.get("pages") if rule in ("fixed", "per-slogan", "headline-and-slogans")
+        else None,
         safe_mm=float(entry.get("safe_mm", 5.0)),
         viewing_cm=float(entry.get("viewing_cm", 30.0)),
         ink_limit=ink_limit,
         pdfx=entry.get("pdfx"),
+        cut=isinstance(entry.get("cut"), dict),
     )
 
 

@@ -434,3 +434,94 @@ def _dictionaries(s) -> Iterator[pikepdf.Object]:
                 continue
             inside += [c for c in children if isinstance(c, pikepdf.Dictionary | pikepdf.Array)
                        and not c.is_indirect]  # an indirect one is swept as an object
+
+
+# --- die-cut stickers -----------------------------------------------------------------
+
+
+CUT_TOLERANCE_MM = 0.3  # how far the die line may lie from the TrimBox
+
+
+@rule("cut-contour")
+def cut_contour(s) -> None:
+    """A die-cut file's cut: on every page, a closed path stroked in the ``CutContour``
+    spot colour at 100 %, overprinting, along the trim and inside the bleed. A die-cutter
+    finds the cut by that name alone; without it the sticker is not cut, or cut square."""
+    if not s.expected.cut:
+        return
+    for number, page in enumerate(s.deadline.each(s.pdf.pages), 1):
+        cuts = list(_cut_paths(page))
+        if not cuts:
+            s.error(number, "no cut path: a die-cut sticker needs its cut line stroked in "
+                    "a Separation named CutContour; rebuild it with pamphleteer")
+            continue
+        trim, bleed = box_mm(page, "/TrimBox"), box_mm(page, "/BleedBox") or box_mm(
+            page, "/MediaBox")
+        for path in cuts:
+            if not path["closed"]:
+                s.error(number, "the CutContour path is open: the die would not cut the "
+                        "sticker free; close the path")
+            if path["tint"] != 1.0 or not path["overprint"]:
+                s.error(number, f"the CutContour line is at {path['tint'] * 100:g} % tint"
+                        f"{'' if path['overprint'] else ', without overprint'}: it must be "
+                        "100 %, overprinting, or the cut shows on the sticker")
+            x0, y0, x1, y1 = path["box_mm"]
+            if bleed and (x0 < bleed[0] or y0 < bleed[1] or x1 > bleed[2] or y1 > bleed[3]):
+                s.error(number, "the CutContour path runs outside the bleed; it must follow "
+                        "the trim")
+            elif trim and max(abs(a - b) for a, b in zip(path["box_mm"], trim)) \
+                    > CUT_TOLERANCE_MM:
+                s.warn(number, "the CutContour path does not follow the TrimBox; the "
+                       "sticker is cut elsewhere than its art expects")
+
+
+def _cut_paths(page: pikepdf.Page) -> Iterator[dict]:
+    """The paths a page's own content strokes in a Separation named CutContour, each with
+    its tint, overprint, closure and bounds (mm). The die line is drawn at the page's top
+    level, never inside a form: it is added after the art."""
+    resources = page.obj.get("/Resources", pikepdf.Dictionary())
+    spaces, states = resources.get("/ColorSpace", {}), resources.get("/ExtGState", {})
+    stack, points, closed = [], [], False
+    space, tint, overprint, ctm = None, None, False, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    for operands, operator in pikepdf.parse_content_stream(page):
+        op = str(operator)
+        if op == "q":
+            stack.append((space, tint, overprint, ctm))
+        elif op == "Q" and stack:
+            space, tint, overprint, ctm = stack.pop()
+        elif op == "cm":
+            a, b, c, d, e, f = (float(v) for v in operands)
+            p = ctm
+            ctm = (a * p[0] + b * p[2], a * p[1] + b * p[3], c * p[0] + d * p[2],
+                   c * p[1] + d * p[3], e * p[0] + f * p[2] + p[4], e * p[1] + f * p[3] + p[5])
+        elif op == "CS":
+            found = spaces.get(str(operands[0]), operands[0])
+            space = (str(found[1]) if isinstance(found, pikepdf.Array) and len(found) > 1
+                     and str(found[0]) == "/Separation" else None)
+            tint = None
+        elif op in ("SC", "SCN") and operands:
+            tint = float(operands[0])
+        elif op == "gs":
+            state = states.get(str(operands[0]), {})
+            overprint = bool(state.get("/OP", overprint))
+        elif op in ("m", "l", "c", "v", "y", "re"):
+            values = [float(v) for v in operands]
+            if op == "m":
+                points, closed = [], False
+            if op == "re":
+                x, y, w, h = values
+                values, closed = [x, y, x + w, y + h], True
+            points += [(ctm[0] * values[i] + ctm[2] * values[i + 1] + ctm[4],
+                        ctm[1] * values[i] + ctm[3] * values[i + 1] + ctm[5])
+                       for i in range(0, len(values), 2)]
+        elif op == "h":
+            closed = True
+        elif op in ("S", "s", "b", "B", "b*", "B*", "f", "F", "f*", "n"):
+            if op in ("S", "s") and space == "/CutContour" and points:
+                xs, ys = [p[0] for p in points], [p[1] for p in points]
+                ends_meet = abs(xs[0] - xs[-1]) < 0.01 and abs(ys[0] - ys[-1]) < 0.01
+                yield {"closed": closed or op == "s" or ends_meet, "tint": tint,
+                       "overprint": overprint,
+                       "box_mm": tuple(v / PT_PER_MM for v in (min(xs), min(ys),
+                                                               max(xs), max(ys)))}
+            points, closed = [], False
