@@ -469,8 +469,8 @@ def cut_contour(s) -> None:
             if bleed and (x0 < bleed[0] or y0 < bleed[1] or x1 > bleed[2] or y1 > bleed[3]):
                 s.error(number, "the CutContour path runs outside the bleed; it must follow "
                         "the trim")
-            elif trim and max(abs(a - b) for a, b in zip(path["box_mm"], trim)) \
-                    > CUT_TOLERANCE_MM:
+            elif trim and max(abs(a - b) for a, b in zip(path["box_mm"], trim,
+                                                         strict=True)) > CUT_TOLERANCE_MM:
                 s.warn(number, "the CutContour path does not follow the TrimBox; the "
                        "sticker is cut elsewhere than its art expects")
 
