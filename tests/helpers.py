@@ -45,6 +45,15 @@ KIT: dict[str, tuple[int | str, dict[str, tuple[float, float]]]] = {
     "placard": ("per-slogan", {"a3-landscape": (420, 297), "tabloid-landscape": (431.8, 279.4)}),
 }
 
+#: Die-cut stickers, made for press only: size -> (trim mm, corner radius mm). A page
+#: for the headline, then one per slogan; 2 mm bleed, a CutContour line at the trim.
+STICKERS: dict[str, tuple[tuple[float, float], float]] = {
+    "rect": ((99.1, 38.1), 3.0),  # an A4 label (Avery L7163), rounded corners
+    "round": ((60.0, 60.0), 30.0),  # a circle
+}
+STICKER_BLEED_MM = 2.0
+STICKER_FILES = {f"sticker-{size}-press.pdf" for size in STICKERS}
+
 
 #: Imposed sheets made from desk files: file -> (source, sheet w × h mm, pages per
 #: source page count). Booklets print 2 pages a side; flyers repeat on one sheet.
