@@ -43,7 +43,8 @@ from pamphleteer.errors import ConfigError, LayoutError
 BASE = "_base"
 PAGE_RULES = ("fixed", "multiple-of-4", "per-slogan", "headline-and-slogans")
 #: The variants a layout may be made in (``targets.VARIANTS``, which imports this module).
-VARIANT_NAMES = ("press", "desk", "screen")
+VARIANT_NAMES = ("press", "desk", "screen", "labels")
+DEFAULT_VARIANTS = ("press", "desk", "screen")
 #: Sheets that imposed files are printed on, portrait, in mm.
 SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 
@@ -82,7 +83,7 @@ LAYOUT_SCHEMA = Table({
     "safe_mm": Number(0, 30, "mm", doc="text keeps this far inside the trim"),
     "viewing_cm": Number(10, 10000, "cm", doc="reading distance, for preflight's image ppi"),
     "variants": ListOf(Choice(VARIANT_NAMES), "a list of variant names, e.g. "
-                       '["press", "desk"]', 1, 3, doc="the variants it is made in (all)"),
+                       '["press", "desk"]', 1, 4, doc="the variants it is made in (all)"),
     "bleed_mm": Number(0, 10, "mm", doc="press bleed, instead of the project's"),
     "crop_marks": Flag(doc="false: no marks, the press page is the bleed (die-cut)"),
     "cut": Flag(doc="press pages get a CutContour die line at the trim (pdf/cutcontour)"),
@@ -134,6 +135,77 @@ class Imposition:
 
 
 @dataclass(frozen=True)
+class LabelSheet:
+    """A sheet of self-adhesive labels: where each label sits, from the paper's top-left
+    corner, as the maker publishes it (see ``layouts/sticker/sheets.toml``)."""
+
+    name: str
+    shape: str  # the layout's size whose art goes on the labels
+    paper: str  # a key of SHEETS
+    columns: int
+    rows: int
+    label_w_mm: float
+    label_h_mm: float
+    top_mm: float
+    side_mm: float
+    pitch_x_mm: float
+    pitch_y_mm: float
+    corner_mm: float = 0.0
+    description: str = ""
+
+    def labels_mm(self) -> list[tuple[float, float]]:
+        """Each label's top-left corner, from the paper's top-left, row by row."""
+        return [(self.side_mm + c * self.pitch_x_mm, self.top_mm + r * self.pitch_y_mm)
+                for r in range(self.rows) for c in range(self.columns)]
+
+
+LABEL_MM = Number(0, 1000, "mm")
+SHEETS_FILE = "sheets.toml"
+#: Every key of a ``sheets.toml`` table.
+SHEET_SCHEMA = Named(Table({
+    "description": Text(),
+    "shape": replace(NAME, doc="the size (in layout.toml) whose art goes on the labels"),
+    "paper": Choice(tuple(SHEETS)),
+    "columns": Number(1, 20, whole=True),
+    "rows": Number(1, 40, whole=True),
+    "label_w_mm": SIZE_MM, "label_h_mm": SIZE_MM,
+    "top_mm": LABEL_MM, "side_mm": LABEL_MM, "pitch_x_mm": SIZE_MM, "pitch_y_mm": SIZE_MM,
+    "corner_mm": LABEL_MM,
+}, required=("shape", "paper", "columns", "rows", "label_w_mm", "label_h_mm", "top_mm",
+             "side_mm", "pitch_x_mm", "pitch_y_mm")), NAME, "a [NAME] table for each sheet")
+
+
+def load_sheets(folders: tuple[Path, ...], sizes: dict) -> tuple[dict[str, LabelSheet], list]:
+    """The label sheets of the first of ``folders`` (the layout's, then its parents')
+    with a ``sheets.toml``, and the problems found in it."""
+    path = next((f / SHEETS_FILE for f in folders if f.name != BASE
+                 and (f / SHEETS_FILE).is_file()), None)
+    if path is None:
+        return {}, []
+    try:
+        file = TomlFile.read(path)
+    except ConfigError as e:
+        return {}, [e.message]
+    found = list(SHEET_SCHEMA.check(file.data, ()))
+    if not found:
+        for name, v in file.data.items():
+            if v["shape"] not in sizes:
+                found.append(Problem((name, "shape"), f"{show(v['shape'])} is not a size "
+                                     "of this layout", f"name one of {', '.join(sizes)}"))
+            w, h = SHEETS[v["paper"]]
+            right = v["side_mm"] + (v["columns"] - 1) * v["pitch_x_mm"] + v["label_w_mm"]
+            bottom = v["top_mm"] + (v["rows"] - 1) * v["pitch_y_mm"] + v["label_h_mm"]
+            if right > w + 0.01 or bottom > h + 0.01:
+                found.append(Problem((name,), f"the labels reach {right:g} × {bottom:g} mm, "
+                                     f"past the {w:g} × {h:g} mm paper",
+                                     "check the margins and pitches against the maker's"))
+    if found:
+        return {}, file.report(found)
+    return {name: LabelSheet(name=name, **{k: v for k, v in data.items()})
+            for name, data in file.data.items()}, []
+
+
+@dataclass(frozen=True)
 class Layout:
     name: str
     folders: tuple[Path, ...]  # this layout's folder, then its parents', then each _base
@@ -148,10 +220,11 @@ class Layout:
     fits: dict[str, FitSpec] = field(default_factory=dict)
     body_fit: BodyFit | None = None
     impose: dict[str, Imposition] = field(default_factory=dict)
-    variants: tuple[str, ...] = VARIANT_NAMES
+    variants: tuple[str, ...] = DEFAULT_VARIANTS
     bleed_mm: float | None = None  # None: the project's
     crop_marks: bool = True
     cut: bool = False
+    sheets: dict[str, LabelSheet] = field(default_factory=dict)  # the labels variant's
 
     def pages_for(self, slogans: int) -> int:
         """How many pages the layout makes for ``slogans`` slogans."""
@@ -272,6 +345,13 @@ def _load(roots: tuple[Path, ...], name: str) -> tuple[Layout | None, list[str]]
                   for key, v in sizes.items()
                   if v.get("corner_mm", 0) > min(v["width_mm"], v["height_mm"]) / 2]
     problems += [_owner(files, p.key).report([p])[0] for p in found]
+    folders = tuple(file.path.parent for file in files)
+    sheets, sheet_problems = load_sheets(folders, sizes) if isinstance(sizes, dict) \
+        else ({}, [])
+    problems += sheet_problems
+    if "labels" in data.get("variants", ()) and not sheets and not sheet_problems:
+        problems.append(f"{_owner(files, ('variants',)).where(('variants',))}: the labels "
+                        f"variant needs label sheets; add a {SHEETS_FILE} to the layout")
     if problems:
         return None, problems
     body = data.get("body_fit")
@@ -294,10 +374,12 @@ def _load(roots: tuple[Path, ...], name: str) -> tuple[Layout | None, list[str]]
         body_fit=BodyFit(float(body["min_pt"]), float(body["max_pt"])) if body else None,
         impose={key: Imposition(v["sheet"], tuple(v["grid"]) if "grid" in v else None)
                 for key, v in data.get("impose", {}).items()},
-        variants=tuple(v for v in VARIANT_NAMES if v in data.get("variants", VARIANT_NAMES)),
+        variants=tuple(v for v in VARIANT_NAMES
+                       if v in data.get("variants", DEFAULT_VARIANTS)),
         bleed_mm=float(data["bleed_mm"]) if "bleed_mm" in data else None,
         crop_marks=data.get("crop_marks", True),
         cut=data.get("cut", False),
+        sheets=sheets,
     ), []
 
 

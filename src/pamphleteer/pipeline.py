@@ -112,7 +112,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     from pamphleteer import render
     from pamphleteer.editions import direction
     from pamphleteer.glyphs import family_coverage
-    from pamphleteer.pdf import cutcontour, marks, metadata, pdfx, tounicode
+    from pamphleteer.pdf import cutcontour, labels, marks, metadata, pdfx, tounicode
 
     project, out_dir = job.project, job.out_dir
 
@@ -158,6 +158,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
             document, target.file, pdf_variant=target.variant.pdf_variant))) as pdf:
         if not target.variant.bleed:
             pdf = marks.set_trim(pdf, geo)
+        if target.sheet is not None:
+            pdf = labels.impose_labels(pdf, target.sheet)
         elif target.layout.crop_marks:
             pdf = marks.add_crop_marks(pdf, geo)
         else:
@@ -180,6 +182,9 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 
     output.details.update(page_rule=target.layout.page_rule, safe_mm=page["safe"],
                           viewing_cm=target.layout.viewing_cm)
+    if target.sheet is not None:
+        declared = 1
+        output.details.update(_sheet_details(target, page["safe"]))
     entry = {"variant": target.variant.name, "pages": declared,
              "trim_mm": [target.size.width_mm, target.size.height_mm],
              "bleed_mm": page["bleed"], **output.details}
@@ -189,11 +194,22 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     if job.html:
         write_atomic(out_dir / "html" / f"{target.file[:-4]}.html",
                      standalone_html(html, content.folder, project.fonts_dir).encode())
-    output.pages = len(document.pages)
+    output.pages = declared if target.sheet is not None else len(document.pages)
     output.sha256 = hashlib.sha256(data).hexdigest()
     output.bytes = len(data)
     output.seconds = time.perf_counter() - started
     return output
+
+
+def _sheet_details(target: Target, label_safe_mm: float) -> dict:
+    """A label sheet's manifest details: the paper is its trim, and the labels on it."""
+    from pamphleteer.layouts import SHEETS
+
+    sheet = target.sheet
+    return {"trim_mm": list(SHEETS[sheet.paper]), "page_rule": "fixed",
+            "safe_mm": min(label_safe_mm, DESK_MARGIN_MM), "label_sheet": sheet.name,
+            "labels": sheet.columns * sheet.rows,
+            "label_mm": [sheet.label_w_mm, sheet.label_h_mm]}
 
 
 def _preflight(data: bytes, name: str, entry: dict, project: Project,
@@ -379,6 +395,8 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
     from pamphleteer.check import bundled_font_names
     from pamphleteer.pdf import impose, metadata
 
+    if target.calibration:
+        return calibration_output(job, target, manifest)
     source = dataclasses.replace(target, imposition=None)
     entry = manifest.entries.get(source.file)
     if entry is None:
@@ -422,6 +440,39 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
         },
         findings=findings,
     )
+
+
+def calibration_output(job: Job, target: Target, manifest: Manifest) -> Output:
+    """A label sheet's outlines alone, to print on plain paper and hold against a sheet
+    of labels: made from the sheet's geometry, unless that is as last time."""
+    import pikepdf
+
+    from pamphleteer import inputs
+    from pamphleteer.pdf import labels, metadata
+
+    sheet = target.sheet
+    key = inputs.key({"calibration": dataclasses.astuple(sheet)})
+    if not job.force and manifest.fresh(target.file, key):
+        return Output(target, skipped=True, inputs=key,
+                      pages=manifest.entries[target.file]["pages"])
+    started = time.perf_counter()
+    buffer = io.BytesIO()
+    with labels.calibration(sheet, f"{sheet.description or sheet.name}: calibration") as pdf:
+        metadata.set_dates(pdf, job.source_date_epoch)
+        pdf.save(buffer, deterministic_id=True, compress_streams=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    data = buffer.getvalue()
+    details = {**_sheet_details(target, DESK_MARGIN_MM), "calibration": True,
+               "viewing_cm": 30.0}
+    entry = {"variant": "labels", "pages": 1, "bleed_mm": 0.0, **details}
+    from pamphleteer.check import bundled_font_names
+
+    findings = _preflight(data, target.file, entry, job.project,
+                          bundled_font_names(job.project.fonts_dir))
+    write_atomic(job.out_dir / target.file, data)
+    return Output(target, pages=1, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
+                  seconds=time.perf_counter() - started, inputs=key, details=details,
+                  findings=findings)
 
 
 def _unchanged(job: Job, targets: list[Target], on_output) -> list[Output]:

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from pamphleteer.config import Project
 from pamphleteer.errors import UsageError
-from pamphleteer.layouts import Imposition, Layout, Size, load_layouts
+from pamphleteer.layouts import Imposition, LabelSheet, Layout, Size, load_layouts
 
 DESK_MARGIN_MM = 5.0  # desk printers cannot print the outer ~5 mm of the sheet
+LABEL_MARGIN_MM = 1.5  # a label's art stops this far in: sheets drift by a millimetre
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ VARIANTS = {
     "press": Variant("press", bleed=True, edge_mm=0.0),
     "desk": Variant("desk", bleed=False, edge_mm=DESK_MARGIN_MM),
     "screen": Variant("screen", bleed=False, edge_mm=0.0, pdf_variant="pdf/ua-1"),
+    # Stickers on a desk printer: each label's art at the label's size, placed on a
+    # sheet of labels (the layout's sheets.toml), with a white margin for the drift.
+    "labels": Variant("labels", bleed=False, edge_mm=LABEL_MARGIN_MM),
 }
 
 
@@ -41,6 +45,8 @@ class Target:
     size: Size
     variant: Variant
     imposition: Imposition | None = None  # set: this output is the desk file imposed
+    sheet: LabelSheet | None = None  # set: the art at a label's size, on this sheet
+    calibration: bool = False  # set: the sheet's label outlines alone, to test a printer
 
     @property
     def name(self) -> str:
@@ -48,6 +54,9 @@ class Target:
 
     @property
     def file(self) -> str:
+        if self.sheet is not None:
+            suffix = "-calibration" if self.calibration else ""
+            return f"{self.name}-{self.sheet.name}{suffix}.pdf"
         imposition = self.imposition
         if imposition is None:
             return f"{self.name}-{self.variant.name}.pdf"
@@ -63,7 +72,9 @@ class Target:
 
     def impositions(self) -> list[Target]:
         """The imposed files made from this output: desk pages only, where the layout
-        asks for them."""
+        asks for them; and a label sheet's calibration print."""
+        if self.sheet is not None:
+            return [] if self.calibration else [dataclasses.replace(self, calibration=True)]
         imposition = self.layout.impose.get(self.size.name)
         if self.variant.name != "desk" or imposition is None or self.imposition is not None:
             return []
@@ -94,8 +105,18 @@ def plan(project: Project, names: tuple[str, ...], variants: tuple[str, ...]) ->
                 f"unknown target {name!r}; a target is a layout ({', '.join(layouts)}) "
                 "or a layout-size (see 'pamphleteer list')"
             )
-    return [Target(lay, size, VARIANTS[v]) for lay, size in chosen.values() for v in variants
-            if v in lay.variants]
+    return [t for lay, size in chosen.values() for v in variants if v in lay.variants
+            for t in _targets(lay, size, VARIANTS[v])]
+
+
+def _targets(layout: Layout, size: Size, variant: Variant) -> list[Target]:
+    """``layout`` at ``size`` in ``variant``: one file, or one per label sheet of its
+    shape, each set at the sheet's label size."""
+    if variant.name != "labels":
+        return [Target(layout, size, variant)]
+    return [Target(layout, Size(size.name, sheet.label_w_mm, sheet.label_h_mm,
+                                sheet.corner_mm), variant, sheet=sheet)
+            for sheet in layout.sheets.values() if sheet.shape == size.name]
 
 
 def shard(targets: list[Target], index: int, count: int) -> list[Target]:
