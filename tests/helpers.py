@@ -52,7 +52,15 @@ STICKERS: dict[str, tuple[tuple[float, float], float]] = {
     "round": ((60.0, 60.0), 30.0),  # a circle
 }
 STICKER_BLEED_MM = 2.0
-STICKER_FILES = {f"sticker-{size}-press.pdf" for size in STICKERS}
+#: Label sheets, as their makers publish them: file -> (paper mm, columns, rows, label
+#: mm, top margin mm, side margin mm, horizontal pitch mm, vertical pitch mm).
+LABEL_SHEETS = {
+    "sticker-rect-l7163-a4.pdf": ((210, 297), 2, 7, (99.1, 38.1), 15.1, 4.65, 101.6, 38.1),
+    "sticker-rect-5163-letter.pdf": ((215.9, 279.4), 2, 5, (4 * 25.4, 2 * 25.4), 0.5 * 25.4,
+                                     0.15625 * 25.4, 4.1875 * 25.4, 2 * 25.4),
+}
+STICKER_FILES = ({f"sticker-{size}-press.pdf" for size in STICKERS} | set(LABEL_SHEETS)
+                 | {f.replace(".pdf", "-calibration.pdf") for f in LABEL_SHEETS})
 
 
 #: Imposed sheets made from desk files: file -> (source, sheet w × h mm, pages per

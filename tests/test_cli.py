@@ -23,6 +23,7 @@ from helpers import (
     CONTENT,
     KIT,
     ROOT,
+    STICKER_FILES,
     STICKERS,
     assert_clean_failure,
     copy_project,
@@ -64,10 +65,10 @@ def test_list_shows_every_target_and_size():
     assert result.exit_code == 0, result.output
     listed = {}
     for line in result.output.splitlines():
-        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen|press)\s",
+        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen|press/labels)\s",
                          line)
         assert match, f"unexpected line: {line!r}"
-        assert (match.group(4) == "press") == match.group(1).startswith("sticker-"), line
+        assert (match.group(4) == "press/labels") == match.group(1).startswith("sticker-"), line
         listed[match.group(1)] = (float(match.group(2)), float(match.group(3)))
     expected = {f"{layout}-{size}": dims
                 for layout, (_, sizes) in KIT.items() for size, dims in sizes.items()}
@@ -413,7 +414,8 @@ def test_new_scaffolds_a_project_the_whole_kit_builds_from(tmp_path, monkeypatch
     monkeypatch.chdir(folder)
     build = run("build", "--jobs", "2")
     assert build.exit_code == 0, build.output
-    assert len(list((folder / "dist").glob("*.pdf"))) == len(expected_outputs()) + 4 + len(STICKERS)
+    made = len(list((folder / "dist").glob("*.pdf")))
+    assert made == len(expected_outputs()) + 4 + len(STICKER_FILES)
     assert_clean_failure(run("new", folder), 2)  # never overwrites
 
 

@@ -11,8 +11,10 @@ import pikepdf
 import pytest
 
 from helpers import (
+    LABEL_SHEETS,
     PT_PER_MM,
     STICKER_BLEED_MM,
+    STICKER_FILES,
     STICKERS,
     pdf_texts,
     read_article,
@@ -37,7 +39,7 @@ def stickers(tmp_path_factory):
     outputs = build(Job(project=project, content_dir=project.content_dir, out_dir=out,
                         targets=("sticker",), jobs=1))
     assert not [o.error for o in outputs if o.error]
-    assert sorted(o.target.file for o in outputs) == [f"sticker-{s}-press.pdf" for s in SIZES]
+    assert {o.target.file for o in outputs} == STICKER_FILES
     return {s: out / f"sticker-{s}-press.pdf" for s in SIZES}
 
 
@@ -223,3 +225,119 @@ def test_rebuild_is_byte_identical(stickers, tmp_path):
         again = (tmp_path / f"sticker-{size}-press.pdf").read_bytes()
         assert hashlib.sha256(again).digest() == hashlib.sha256(
             stickers[size].read_bytes()).digest()
+
+
+# --- label sheets ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sheets(stickers):
+    """The label sheets and their calibration prints, built with the stickers."""
+    return next(iter(stickers.values())).parent
+
+
+def placements(path) -> list[tuple[float, float, float, float, str]]:
+    """Each page placed on the sheet: its clip (x0, y0, x1, y1 in mm from the paper's
+    lower left) and the form's name."""
+    found = []
+    with pikepdf.open(path) as pdf:
+        clip = None
+        for operands, operator in pikepdf.parse_content_stream(pdf.pages[0]):
+            op = str(operator)
+            if op == "re":
+                x, y, w, h = (float(v) / PT_PER_MM for v in operands)
+                clip = (x, y, x + w, y + h)
+            elif op == "Do":
+                found.append((*clip, str(operands[0])))
+    return found
+
+
+@pytest.mark.parametrize("file", sorted(LABEL_SHEETS))
+def test_labels_sit_where_the_maker_says(sheets, file):
+    (pw, ph), cols, rows, (lw, lh), top, side, pitch_x, pitch_y = LABEL_SHEETS[file]
+    with pikepdf.open(sheets / file) as pdf:
+        assert len(pdf.pages) == 1
+        assert mm(pdf.pages[0].mediabox) == pytest.approx([0, 0, pw, ph], abs=0.05)
+    placed = placements(sheets / file)
+    assert len(placed) == cols * rows
+    expected = [(side + c * pitch_x, ph - top - r * pitch_y - lh,
+                 side + c * pitch_x + lw, ph - top - r * pitch_y)
+                for r in range(rows) for c in range(cols)]
+    for got, want in zip(placed, expected, strict=True):
+        assert got[:4] == pytest.approx(want, abs=0.01)
+
+
+@pytest.mark.parametrize("file", sorted(LABEL_SHEETS))
+def test_the_set_repeats_to_fill_the_sheet(sheets, file):
+    article, _ = read_article()
+    slogans = read_slogans()
+    _, cols, rows, *_ = LABEL_SHEETS[file]
+    stickers = [article["headline"], *slogans]
+    text = squash(" ".join(pdf_texts(sheets / file)))
+    wanted = [stickers[i % len(stickers)] for i in range(cols * rows)]
+    assert text == squash(" ".join(wanted))
+
+
+@pytest.mark.parametrize("file", sorted(LABEL_SHEETS))
+def test_calibration_draws_the_label_outlines_only(sheets, file):
+    (pw, ph), cols, rows, (lw, lh), top, side, pitch_x, pitch_y = LABEL_SHEETS[file]
+    path = sheets / file.replace(".pdf", "-calibration.pdf")
+    assert pdf_texts(path) == [""]
+    with pikepdf.open(path) as pdf:
+        outlines, points = [], []
+        for operands, operator in pikepdf.parse_content_stream(pdf.pages[0]):
+            op = str(operator)
+            if op in ("m", "l", "c"):
+                points += [(float(operands[i]) / PT_PER_MM, float(operands[i + 1]) / PT_PER_MM)
+                           for i in range(0, len(operands), 2)]
+            elif op == "h":
+                xs, ys = [p[0] for p in points], [p[1] for p in points]
+                outlines.append((min(xs), min(ys), max(xs), max(ys)))
+                points = []
+            elif op == "S":
+                points = []
+    expected = [(side + c * pitch_x, ph - top - r * pitch_y - lh,
+                 side + c * pitch_x + lw, ph - top - r * pitch_y)
+                for r in range(rows) for c in range(cols)]
+    assert len(outlines) == len(expected)
+    for got, want in zip(outlines, expected, strict=True):
+        assert got == pytest.approx(want, abs=0.01)
+
+
+def test_label_art_stops_inside_each_label(sheets):
+    """Colour inside each label, a white rim around it: a printer's drift of a
+    millimetre never puts colour on the next label."""
+    file = "sticker-rect-l7163-a4.pdf"
+    (pw, ph), *_ = LABEL_SHEETS[file]
+    image = render_pages(sheets / file, dpi=100)[0].convert("RGB")
+    px = image.width / pw
+    for x0, _, x1, y1, _ in placements(sheets / file):
+        top = ph - y1
+        cx = (x0 + x1) / 2
+        inside = image.getpixel((int(cx * px), int((top + 4) * px)))
+        rim = image.getpixel((int(cx * px), int((top + 0.5) * px)))
+        assert min(inside) < 100 and min(rim) > 245, (inside, rim)
+
+
+def test_a_brand_of_ones_own_in_sheets_toml(tmp_path):
+    """A user's sheet is a table in sheets.toml; a wrong one is reported by key."""
+    import shutil
+
+    from helpers import ROOT
+    from pamphleteer.errors import ConfigError
+    from pamphleteer.layouts import load_layouts
+
+    layouts = tmp_path / "layouts"
+    shutil.copytree(ROOT / "layouts" / "sticker", layouts / "sticker")
+    with open(layouts / "sticker" / "sheets.toml", "a") as f:
+        f.write('\n[mine-a4]\nshape = "rect"\npaper = "a4"\ncolumns = 2\nrows = 8\n'
+                "label_w_mm = 99.1\nlabel_h_mm = 33.9\ntop_mm = 12.9\nside_mm = 4.65\n"
+                "pitch_x_mm = 101.6\npitch_y_mm = 33.9\n")
+    sheet = load_layouts(layouts, ROOT / "layouts")["sticker"].sheets["mine-a4"]
+    assert sheet.labels_mm()[-1] == pytest.approx((4.65 + 101.6, 12.9 + 7 * 33.9))
+    with open(layouts / "sticker" / "sheets.toml", "a") as f:
+        f.write('\n[too-many]\nshape = "rect"\npaper = "a4"\ncolumns = 2\nrows = 9\n'
+                "label_w_mm = 99.1\nlabel_h_mm = 33.9\ntop_mm = 12.9\nside_mm = 4.65\n"
+                "pitch_x_mm = 101.6\npitch_y_mm = 33.9\n")
+    with pytest.raises(ConfigError, match=r"sheets.toml:\d+: too-many: the labels reach"):
+        load_layouts(layouts, ROOT / "layouts")
