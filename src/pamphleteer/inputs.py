@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pamphleteer import __version__, contain
-from pamphleteer.outputs import MANIFEST
+from pamphleteer.outputs import IMAGE_FOLDER, MANIFEST
 from pamphleteer.typeset import geometry, to_html
 
 if TYPE_CHECKING:
@@ -132,6 +132,8 @@ def watched(job: Job, targets: list[Target]) -> tuple[str, list[Path]]:
              *contain.files_below(job.content_dir),
              job.out_dir / MANIFEST,
              *(job.out_dir / t.file for t in targets + imposed(targets))]
+    if any(t.variant.image for t in targets):  # every card, however many slogans
+        files += sorted((job.out_dir / IMAGE_FOLDER).glob("*"))
     if job.html:
         files += [job.out_dir / "html" / f"{t.file[:-4]}.html" for t in targets]
     if job.zip:

@@ -30,9 +30,13 @@ STATE = ".pamphleteer-state.json"
 DEFAULT_EPOCH = 946684800  # 2000-01-01T00:00:00Z: dates in outputs never come from the clock
 LATEST_EPOCH = 4354819199  # 2107-12-31T23:59:59Z: the last second a zip entry's date can hold
 
-#: A file the manifest names: a plain name in the output folder, never a path out of it.
-OUTPUT_FILE = Text("a plain .pdf file name", 'a file name ending in .pdf, e.g. "poster-a3.pdf"',
-                   r"(?!\.)(?!.*\.\.)[^/\\]+\.pdf")
+#: A file the manifest names: a plain name in the output folder (or a social card's in
+#: its social/ folder), never a path out of it.
+IMAGE_FOLDER = "social"
+OUTPUT_FILE = Text("a plain .pdf file name, or social/NAME.png",
+                   'a file name ending in .pdf, e.g. "poster-a3.pdf", or a social card '
+                   '"social/slogan-1-square.png"',
+                   r"(?!\.)(?!.*\.\.)[^/\\]+\.pdf|social/(?!\.)(?!.*\.\.)[^/\\]+\.png")
 SHA256 = Text("a SHA-256 digest", "64 hexadecimal digits", r"[0-9a-f]{64}")
 COUNT = Number(0, 2**53, whole=True)
 MM = Number(0, 10000, "mm")
@@ -199,7 +203,9 @@ class Manifest:
         if files:
             for name in manifest.entries:
                 file = out_dir / name
-                if not file.is_file() or file.resolve().parent != out_dir.resolve():
+                folder = out_dir.resolve() / name.split("/")[0] if "/" in name \
+                    else out_dir.resolve()
+                if not file.is_file() or file.resolve().parent != folder:
                     raise _unusable(path, f"{show(name)} is not a regular file in {out_dir}")
         return manifest
 
@@ -281,8 +287,11 @@ def merge(sources: list[Path], out_dir: Path) -> Manifest:
         for source, shard in zip(sources, shards, strict=True):
             for name, entry in shard.entries.items():
                 if source.resolve() != out_dir.resolve():
-                    shutil.copyfile(source / name, out_dir / f".{name}.tmp")
-                    os.replace(out_dir / f".{name}.tmp", out_dir / name)
+                    target = out_dir / name
+                    target.parent.mkdir(exist_ok=True)
+                    tmp = target.with_name(f".{target.name}.tmp")
+                    shutil.copyfile(source / name, tmp)
+                    os.replace(tmp, target)
                 merged.entries[name] = entry
         merged.save()
     return merged

@@ -78,6 +78,7 @@ class Output:
     inputs: str = ""  # digest of everything the output is made of
     skipped: bool = False  # unchanged inputs: the previous file was kept
     details: dict = dataclasses.field(default_factory=dict)  # more for the manifest
+    more: list = dataclasses.field(default_factory=list)  # entries of its other files
     findings: list = dataclasses.field(default_factory=list)  # preflight warnings
     traceback: str | None = None  # where an unexpected exception came from, for --debug
     entry: dict | None = None  # set: taken as made in a sibling folder, with its entry
@@ -109,7 +110,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
                  font_names: frozenset[str], fit_cache=None) -> Output:
     import pikepdf
 
-    from pamphleteer import render
+    from pamphleteer import render, social
     from pamphleteer.editions import direction
     from pamphleteer.glyphs import family_coverage
     from pamphleteer.pdf import cutcontour, labels, marks, metadata, pdfx, tounicode
@@ -151,6 +152,10 @@ def build_output(renderer, target: Target, content: Content, job: Job,
             f"{len(content.slogans)} slogans; a slogan spilled onto a second page: "
             "lower max_pt in the layout's [fit]"
         )
+
+    if target.variant.image:
+        return social.write_cards(renderer.pdf(document, target.file), target, content,
+                                  out_dir, output, started)
 
     geo = marks.Geometry(page["trim_w"], page["trim_h"], page["bleed"])
     buffer = io.BytesIO()
@@ -303,8 +308,8 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
     with locked(job.out_dir):
         manifest = Manifest.load(job.out_dir, project.relative(content.folder),
                                  job.source_date_epoch)
-        todo = [t for t in targets
-                if job.force or not manifest.fresh(t.file, keys[t.file].key)]
+        todo = [t for t in targets if job.force or not all(
+            manifest.fresh(f, keys[t.file].key) for f in t.files(len(content.slogans)))]
         # The layouts asked for first, then the rest; press files before desk files: by
         # the time a desk file starts, the press copy of the same target has usually
         # stored the fits both share.
@@ -321,6 +326,8 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
             outputs.append(output)
             if output.error is None and not output.skipped:
                 manifest.record(output.manifest_entry(bleed_mm))
+                for entry in output.more:  # an image variant's other cards
+                    manifest.record({**entry, "inputs_sha256": output.inputs})
             if on_output:
                 on_output(output, len(outputs), total)
 
@@ -348,6 +355,10 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
                 report(output, target.bleed_mm(project))
         for target in sheets:
             report(_guarded(target, impose_output, job, target, manifest, siblings), 0.0)
+        if any(t.variant.image for t in targets):
+            from pamphleteer.social import write_alt_texts
+
+            write_alt_texts(job.out_dir, content)
         manifest.save()
         if job.zip and not any(o.error for o in outputs):
             write_zip(job.out_dir, content.name, manifest)
@@ -375,6 +386,8 @@ def failure(outputs: list[Output]) -> BuildFailed | None:
 def _shared(job: Job, target: Target, key: str, siblings: list[Manifest]) -> Output | None:
     """The output as a sibling folder of the same build already made it from the very
     same inputs (a placard is the same in every edition): copied, not made again."""
+    if target.variant.image:
+        return None  # many files, made quickly: made again rather than copied
     for sibling in siblings:
         if sibling.fresh(target.file, key):
             data = (sibling.path.parent / target.file).read_bytes()

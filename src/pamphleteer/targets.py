@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pamphleteer.config import Project
 from pamphleteer.errors import UsageError
 from pamphleteer.layouts import Imposition, LabelSheet, Layout, Size, load_layouts
+from pamphleteer.outputs import IMAGE_FOLDER
 
 DESK_MARGIN_MM = 5.0  # desk printers cannot print the outer ~5 mm of the sheet
 LABEL_MARGIN_MM = 1.5  # a label's art stops this far in: sheets drift by a millimetre
@@ -27,6 +28,7 @@ class Variant:
     bleed: bool
     edge_mm: float  # where backgrounds stop, measured in from the page edge
     pdf_variant: str | None = None  # a WeasyPrint PDF variant, for the screen's tags
+    image: bool = False  # each page becomes a PNG at the page's size in CSS px
 
 
 VARIANTS = {
@@ -36,7 +38,10 @@ VARIANTS = {
     # Stickers on a desk printer: each label's art at the label's size, placed on a
     # sheet of labels (the layout's sheets.toml), with a white margin for the drift.
     "labels": Variant("labels", bleed=False, edge_mm=LABEL_MARGIN_MM),
+    # Phones: each page (a card) a PNG, exactly as many pixels as the page has CSS px.
+    "social": Variant("social", bleed=False, edge_mm=0.0, image=True),
 }
+
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Target:
 
     @property
     def file(self) -> str:
+        if self.variant.image:  # the headline's card: the one every image output has
+            return self.files(0)[0]
         if self.sheet is not None:
             suffix = "-calibration" if self.calibration else ""
             return f"{self.name}-{self.sheet.name}{suffix}.pdf"
@@ -63,6 +70,14 @@ class Target:
         if imposition.grid:
             return f"{self.name}-{imposition.grid[0] * imposition.grid[1]}up-{imposition.sheet}.pdf"
         return f"{self.name}-imposed-{imposition.sheet}.pdf"
+
+    def files(self, slogans: int) -> list[str]:
+        """Every file this output makes: one, or an image variant's card per page (the
+        headline's, then each slogan's)."""
+        if not self.variant.image:
+            return [self.file]
+        cards = ["headline", *(f"slogan-{i}" for i in range(1, slogans + 1))]
+        return [f"{IMAGE_FOLDER}/{card}-{self.size.name}.png" for card in cards]
 
     def bleed_mm(self, project: Project) -> float:
         """The press bleed: the layout's own (a die-cut sticker needs less), else the

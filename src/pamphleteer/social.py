@@ -1,0 +1,120 @@
+"""Social cards: the laid-out pages of an image variant as PNGs, with their alt text.
+
+A card's page is W × H CSS px (the layout's size in mm at 96 px to the inch), drawn by
+PDFium at 96/72 of its size in pt, so the bitmap is exactly W × H pixels. Each PNG is
+sRGB, carries its alt text in a ``Description`` text chunk (iTXt when the text is not
+Latin-1), has no timestamp, and is optimized; ``social/alt.json`` lists every card's
+alt text, for the posts that need it typed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pamphleteer.content import plain
+from pamphleteer.errors import RenderError
+from pamphleteer.outputs import IMAGE_FOLDER, write_atomic
+
+if TYPE_CHECKING:
+    from pamphleteer.content import Content
+    from pamphleteer.pipeline import Output
+    from pamphleteer.targets import Target
+
+MAX_BYTES = 300 * 1024  # what every platform takes without recompressing it
+ALT_FILE = "alt.json"
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def _words(html: str) -> str:
+    return " ".join(plain(html).split())
+
+
+def alt_texts(content: Content) -> list[str]:
+    """Each card's alt text, in page order: the headline and the standfirst's first
+    sentence, then each slogan as written."""
+    article = content.article
+    headline = _words(article.headline or article.title)
+    first = _SENTENCE_END.split(_words(article.standfirst), maxsplit=1)[0]
+    head = f"{headline} {first}".strip() if first else headline
+    return [head, *(" ".join(s.text.split()) for s in content.slogans)]
+
+
+def write_alt_texts(out_dir: Path, content: Content) -> None:
+    """``social/alt.json``: {card: alt text}, the same for every size of a card."""
+    cards = ["headline", *(f"slogan-{i}" for i in range(1, len(content.slogans) + 1))]
+    alt = dict(zip(cards, alt_texts(content), strict=True))
+    text = json.dumps({"lang": content.article.lang, "alt": alt}, indent=2,
+                      ensure_ascii=False) + "\n"
+    write_atomic(out_dir / IMAGE_FOLDER / ALT_FILE, text.encode())
+
+
+def png(image, description: str) -> bytes:
+    """``image`` as an optimized sRGB PNG with ``description`` in its text chunk and
+    nothing that changes from one build to the next."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add(b"sRGB", b"\x00")  # perceptual: the pixels are sRGB as they are
+    info.add_text("Description", description)  # iTXt (UTF-8) when not Latin-1
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True, pnginfo=info)
+    return buffer.getvalue()
+
+
+def write_cards(pdf: bytes, target: Target, content: Content, out_dir: Path,
+                output: Output, started: float) -> Output:
+    """Rasterize each page of ``pdf`` to its card's PNG and describe them for the
+    manifest: ``output`` is the headline's card, ``output.more`` the others."""
+    import pypdfium2
+
+    files = target.files(len(content.slogans))
+    alts = alt_texts(content)
+    width_px = round(target.size.width_mm / 25.4 * 96)
+    height_px = round(target.size.height_mm / 25.4 * 96)
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        if len(document) != len(files):
+            raise RenderError(f"{target.file}: {len(document)} pages for {len(files)} cards")
+        made = []
+        for index, (file, alt) in enumerate(zip(files, alts, strict=True)):
+            page = document[index]
+            # 96/72, a hair under: the page in pt is a float from mm, and a bitmap
+            # rounded up from 1350.0000001 px would have a row too many.
+            w_pt, h_pt = page.get_size()
+            scale = min(width_px / w_pt, height_px / h_pt) * (1 - 1e-7)
+            bitmap = page.render(scale=scale, draw_annots=False)
+            image = bitmap.to_pil().convert("RGB")
+            if image.size != (width_px, height_px):
+                raise RenderError(f"{file}: rendered {image.size[0]}×{image.size[1]} px, "
+                                  f"not {width_px}×{height_px}; give the size in mm as a "
+                                  "whole number of px × 25.4 / 96")
+            data = png(image, alt)
+            if len(data) > MAX_BYTES:
+                raise RenderError(f"{file}: {len(data) // 1024} KiB, over the "
+                                  f"{MAX_BYTES // 1024} KiB a card may weigh; flatten the "
+                                  "layout's colours (no gradients or photos)")
+            made.append((file, data))
+    finally:
+        document.close()
+    entries = []
+    for file, data in made:
+        write_atomic(out_dir / file, data)
+        entries.append({
+            "file": file, "layout": target.layout.name, "size": target.size.name,
+            "variant": target.variant.name, "pages": 1,
+            "trim_mm": [target.size.width_mm, target.size.height_mm], "bleed_mm": 0.0,
+            "format": "png", "width_px": width_px, "height_px": height_px,
+            "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+        })
+    output.pages = 1
+    output.sha256, output.bytes = entries[0]["sha256"], entries[0]["bytes"]
+    output.details.update({k: entries[0][k] for k in ("format", "width_px", "height_px")})
+    output.more = entries[1:]
+    output.seconds = time.perf_counter() - started
+    return output
