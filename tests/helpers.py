@@ -63,6 +63,13 @@ STICKER_FILES = ({f"sticker-{size}-press.pdf" for size in STICKERS} | set(LABEL_
                  | {f.replace(".pdf", "-calibration.pdf") for f in LABEL_SHEETS})
 
 
+#: Social cards: format -> pixel size. One PNG per card (the headline, each slogan) in
+#: OUT/social/<card>-<format>.png; a target's own file is its headline card.
+SOCIAL = {"square": (1080, 1080), "portrait": (1080, 1350), "story": (1080, 1920),
+          "link": (1200, 630)}
+SOCIAL_TARGET_FILES = {f"social/headline-{f}.png" for f in SOCIAL}
+
+
 #: Imposed sheets made from desk files: file -> (source, sheet w × h mm, pages per
 #: source page count). Booklets print 2 pages a side; flyers repeat on one sheet.
 IMPOSED: dict[str, tuple[str, tuple[float, float], object]] = {

@@ -65,9 +65,12 @@ def test_list_shows_every_target_and_size():
     assert result.exit_code == 0, result.output
     listed = {}
     for line in result.output.splitlines():
-        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen|press/labels)\s",
-                         line)
+        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen|press/labels|"
+                         r"social)\s", line)
         assert match, f"unexpected line: {line!r}"
+        if match.group(1).startswith("social-"):
+            assert match.group(4) == "social"
+            continue
         assert (match.group(4) == "press/labels") == match.group(1).startswith("sticker-"), line
         listed[match.group(1)] = (float(match.group(2)), float(match.group(3)))
     expected = {f"{layout}-{size}": dims

@@ -17,6 +17,7 @@ from helpers import (
     IMPOSED,
     MIN_SLUG_MM,
     PT_PER_MM,
+    SOCIAL_TARGET_FILES,
     STICKER_FILES,
     TOL_MM,
     expected_outputs,
@@ -53,7 +54,7 @@ def test_kit_has_exactly_the_expected_outputs(kit):
     built = {name for name, o in kit.outputs.items() if o.error is None}
     failed = {name: o.error for name, o in kit.outputs.items() if o.error}
     assert not failed, f"outputs failed: {failed}"
-    assert built == {o.file for o in ALL} | set(IMPOSED) | STICKER_FILES
+    assert built == {o.file for o in ALL} | set(IMPOSED) | STICKER_FILES | SOCIAL_TARGET_FILES
     on_disk = {p.name for p in kit.out_dir.glob("*.pdf")}
     assert on_disk == {o.file for o in ALL} | set(IMPOSED) | STICKER_FILES
     assert not [p.name for p in kit.out_dir.iterdir() if p.name.endswith(".tmp")], "temp files left"

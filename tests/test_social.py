@@ -1,0 +1,164 @@
+"""Social cards, read back from the PNGs: pixel sizes, legible text (area and contrast
+measured from the pixels), alt text in the file and in alt.json, the manifest's
+entries, byte-identical rebuilds."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import pytest
+from PIL import Image
+
+from helpers import ROOT, SOCIAL, read_article, read_slogans, squash
+from pamphleteer.config import load_project
+from pamphleteer.outputs import Manifest
+from pamphleteer.pipeline import Job, build
+
+CARDS = ["headline", *(f"slogan-{i}" for i in range(1, len(read_slogans()) + 1))]
+ALL = [(card, fmt) for fmt in SOCIAL for card in CARDS]
+
+
+def _build(out):
+    project = load_project(ROOT)
+    return build(Job(project=project, content_dir=project.content_dir, out_dir=out,
+                     targets=("social",), jobs=2))
+
+
+@pytest.fixture(scope="session")
+def social(tmp_path_factory):
+    out = tmp_path_factory.mktemp("social")
+    outputs = _build(out)
+    assert not [o.error for o in outputs if o.error]
+    return out
+
+
+def card(social, name: str, fmt: str) -> Image.Image:
+    with Image.open(social / "social" / f"{name}-{fmt}.png") as image:
+        image.load()
+        copy = image.copy()
+        copy.info, copy.text = image.info, dict(image.text)
+        return copy
+
+
+def alt_expected() -> dict[str, str]:
+    article, _ = read_article()
+    first = re.split(r"(?<=[.!?])\s+", article["standfirst"].strip())[0]
+    return {"headline": f"{article['headline']} {first}",
+            **{f"slogan-{i}": s for i, s in enumerate(read_slogans(), 1)}}
+
+
+@pytest.mark.parametrize(("name", "fmt"), ALL, ids=[f"{c}-{f}" for c, f in ALL])
+def test_card_is_its_exact_pixel_size_srgb_and_small(social, name, fmt):
+    image = card(social, name, fmt)
+    assert image.size == SOCIAL[fmt]
+    assert image.mode == "RGB"
+    assert image.info.get("srgb") == 0
+    assert (social / "social" / f"{name}-{fmt}.png").stat().st_size <= 300 * 1024
+
+
+def _luminance(rgb) -> float:
+    def channel(c):
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+@pytest.mark.parametrize(("name", "fmt"), ALL, ids=[f"{c}-{f}" for c, f in ALL])
+def test_card_is_legible(social, name, fmt):
+    """The background is the commonest colour; the text the commonest colour far from
+    it. The text covers a fair share of the card, and contrasts at least 4.5:1."""
+    image = card(social, name, fmt)
+    small = image.resize((image.width // 4, image.height // 4), Image.NEAREST)
+    counts = Counter({c: n for n, c in small.getcolors(1 << 20)})
+    background = counts.most_common(1)[0][0]
+    ink = [(c, n) for c, n in counts.most_common() if contrast(c, background) > 2]
+    assert ink, "a blank card"
+    text, _ = ink[0]
+    share = sum(n for c, n in ink) / (small.width * small.height)
+    assert share > 0.04, f"text covers only {share:.1%} of the card"
+    assert contrast(text, background) >= 4.5
+
+
+def test_story_keeps_the_top_and_bottom_14_percent_plain(social):
+    for name in CARDS:
+        image = card(social, name, "story")
+        w, h = image.size
+        colours = image.resize((w // 4, h // 4)).getcolors(1 << 20)
+        background = max(colours)[1]
+        for top, bottom in ((0, int(h * 0.14)), (h - int(h * 0.14), h)):
+            band = image.crop((0, top, w, bottom)).getcolors(1 << 20)
+            inked = sum(n for n, c in band if contrast(c, background) > 1.5)
+            assert inked == 0, f"{name}: {inked} px of text in a 14 % band"
+
+
+@pytest.mark.parametrize(("name", "fmt"), ALL, ids=[f"{c}-{f}" for c, f in ALL])
+def test_alt_text_is_in_the_png(social, name, fmt):
+    assert squash(card(social, name, fmt).text["Description"]) == squash(alt_expected()[name])
+
+
+def test_alt_json_lists_every_card(social):
+    data = json.loads((social / "social" / "alt.json").read_text(encoding="utf-8"))
+    assert data["lang"] == "en"
+    assert {k: squash(v) for k, v in data["alt"].items()} == {
+        k: squash(v) for k, v in alt_expected().items()}
+
+
+def test_non_latin_alt_text_goes_in_itxt():
+    from pamphleteer.social import png
+
+    image = Image.new("RGB", (4, 4), "red")
+    data = png(image, "لا للحرب")
+    assert b"iTXt" in data and b"tEXt" not in data
+    with Image.open(__import__("io").BytesIO(data)) as read:
+        assert read.text["Description"] == "لا للحرب"
+
+
+def test_manifest_lists_each_card_with_its_format(social):
+    entries = Manifest.read(social).entries
+    for name, fmt in ALL:
+        entry = entries[f"social/{name}-{fmt}.png"]
+        assert (entry["format"], entry["width_px"], entry["height_px"]) == ("png",
+                                                                             *SOCIAL[fmt])
+
+
+def test_no_timestamp_and_byte_identical_rebuild(social, tmp_path):
+    _build(tmp_path)
+    for name, fmt in ALL:
+        data = (social / "social" / f"{name}-{fmt}.png").read_bytes()
+        assert b"tIME" not in data
+        assert (tmp_path / "social" / f"{name}-{fmt}.png").read_bytes() == data
+
+
+def test_a_missing_card_is_made_again(social, tmp_path):
+    import shutil
+
+    shutil.copytree(social, tmp_path / "out")
+    (tmp_path / "out" / "social" / "slogan-3-link.png").unlink()
+    outputs = _build(tmp_path / "out")
+    built = {o.target.file for o in outputs if not o.skipped}
+    assert built == {"social/headline-link.png"}
+    assert (tmp_path / "out" / "social" / "slogan-3-link.png").read_bytes() == (
+        social / "social" / "slogan-3-link.png").read_bytes()
+
+
+def test_manifest_refuses_a_card_path_out_of_the_folder(social, tmp_path):
+    import shutil
+
+    from pamphleteer.errors import UsageError
+
+    shutil.copytree(social, tmp_path / "out")
+    manifest = tmp_path / "out" / "manifest.json"
+    for bad in ("social/../../x.png", "other/x.png", "social/x.pdf", "/etc/x.png"):
+        data = json.loads(manifest.read_text())
+        data["outputs"][0]["file"] = bad
+        manifest.write_text(json.dumps(data))
+        with pytest.raises(UsageError):
+            Manifest.read(tmp_path / "out", files=False)
