@@ -56,6 +56,8 @@ def render_proofs(pdf: Path, proofs_dir: Path, dpi: float = DEFAULT_DPI) -> list
     """
     import pypdfium2 as pdfium
 
+    if pdf.suffix == ".png":
+        return [_image_proof(pdf, proofs_dir, dpi)]
     folder = proofs_dir / pdf.stem
     sha = sha256_file(pdf)
     old = read_json(folder / INDEX)
@@ -148,9 +150,37 @@ class _Tile:
     width: int  # the tile's column: the page or its label, whichever is wider
 
 
+def _image_proof(png: Path, proofs_dir: Path, dpi: float) -> Page:
+    """The proof of an image output (a social card): the image itself at ``dpi``, its
+    pixels taken as CSS px (96 to the inch), as the layout set them."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        scale = dpi / 96
+        proof = image.convert("RGB").resize((max(1, round(image.width * scale)),
+                                             max(1, round(image.height * scale))))
+        size_mm = (round(image.width * 25.4 / 96, 2), round(image.height * 25.4 / 96, 2))
+    name = f"{png.stem}/page-001.png"
+    digest = hashlib.sha256(proof.tobytes()).hexdigest()
+    buffer = io.BytesIO()
+    proof.save(buffer, "PNG", compress_level=1)
+    write_atomic(proofs_dir / name, buffer.getvalue())
+    box = (0.0, 0.0, *size_mm)
+    return Page(name, digest, proof.width, proof.height, size_mm, box, box)
+
+
 def _first_page_trimmed(pdf: Path):
     """The first page cut to its trim (no slug, marks or bleed), at the sheet's scale."""
     import pypdfium2 as pdfium
+
+    if pdf.suffix == ".png":  # an image output: its pixels are CSS px
+        from PIL import Image
+
+        with Image.open(pdf) as image:
+            scale = SHEET_PX_PER_MM * 25.4 / 96
+            size_mm = (image.width * 25.4 / 96, image.height * 25.4 / 96)
+            return image.convert("RGB").resize((round(image.width * scale),
+                                                round(image.height * scale))), size_mm
 
     document = pdfium.PdfDocument(pdf)
     try:
