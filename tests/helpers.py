@@ -70,6 +70,12 @@ SOCIAL = {"square": (1080, 1080), "portrait": (1080, 1350), "story": (1080, 1920
 SOCIAL_TARGET_FILES = {f"social/headline-{f}.png" for f in SOCIAL}
 
 
+def social_files(slogans: int) -> set[str]:
+    """Every card of the kit: the headline's and each slogan's, in every format."""
+    cards = ["headline", *(f"slogan-{i}" for i in range(1, slogans + 1))]
+    return {f"social/{card}-{f}.png" for card in cards for f in SOCIAL}
+
+
 #: Imposed sheets made from desk files: file -> (source, sheet w × h mm, pages per
 #: source page count). Booklets print 2 pages a side; flyers repeat on one sheet.
 IMPOSED: dict[str, tuple[str, tuple[float, float], object]] = {

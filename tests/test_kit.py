@@ -27,6 +27,7 @@ from helpers import (
     read_article,
     read_slogans,
     render_pages,
+    social_files,
     squash,
 )
 
@@ -323,7 +324,10 @@ def test_manifest_matches_files(kit):
     assert manifest["generator"] == f"pamphleteer {version}"
     assert manifest["content"] == "content/aleppo"
     entries = {e["file"]: e for e in manifest["outputs"]}
-    assert set(entries) == {o.file for o in ALL} | set(IMPOSED)
+    assert set(entries) == ({o.file for o in ALL} | set(IMPOSED) | STICKER_FILES
+                            | social_files(len(read_slogans())))
+    for name, entry in entries.items():
+        assert entry["sha256"] == hashlib.sha256((kit.out_dir / name).read_bytes()).hexdigest()
     for exp in ALL:
         entry, path = entries[exp.file], kit.out_dir / exp.file
         data = path.read_bytes()

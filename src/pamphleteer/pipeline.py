@@ -461,6 +461,7 @@ def calibration_output(job: Job, target: Target, manifest: Manifest) -> Output:
     import pikepdf
 
     from pamphleteer import inputs
+    from pamphleteer.check import bundled_font_names
     from pamphleteer.pdf import labels, metadata
 
     sheet = target.sheet
@@ -478,8 +479,6 @@ def calibration_output(job: Job, target: Target, manifest: Manifest) -> Output:
     details = {**_sheet_details(target, DESK_MARGIN_MM), "calibration": True,
                "viewing_cm": 30.0}
     entry = {"variant": "labels", "pages": 1, "bleed_mm": 0.0, **details}
-    from pamphleteer.check import bundled_font_names
-
     findings = _preflight(data, target.file, entry, job.project,
                           bundled_font_names(job.project.fonts_dir))
     write_atomic(job.out_dir / target.file, data)

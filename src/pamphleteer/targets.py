@@ -43,7 +43,6 @@ VARIANTS = {
 }
 
 
-
 @dataclass(frozen=True)
 class Target:
     layout: Layout
