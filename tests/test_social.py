@@ -162,3 +162,19 @@ def test_manifest_refuses_a_card_path_out_of_the_folder(social, tmp_path):
         manifest.write_text(json.dumps(data))
         with pytest.raises(UsageError):
             Manifest.read(tmp_path / "out", files=False)
+
+
+def test_shards_merge_with_their_cards(social, tmp_path):
+    """Shards of a build merge into one folder, cards and all, as one build makes it."""
+    from pamphleteer.outputs import merge
+
+    project = load_project(ROOT)
+    for i in (1, 2):
+        build(Job(project=project, content_dir=project.content_dir, out_dir=tmp_path / str(i),
+                  targets=("social",), jobs=1, shard=(i, 2)))
+    merged = merge([tmp_path / "1", tmp_path / "2"], tmp_path / "all")
+    assert set(merged.entries) == {f"social/{c}-{f}.png" for c, f in ALL}
+    for name, fmt in ALL:
+        file = f"social/{name}-{fmt}.png"
+        assert (tmp_path / "all" / file).read_bytes() == (social / file).read_bytes()
+    assert not list((tmp_path / "all").rglob("*.tmp"))
