@@ -341,3 +341,23 @@ def test_a_brand_of_ones_own_in_sheets_toml(tmp_path):
                 "pitch_x_mm = 101.6\npitch_y_mm = 33.9\n")
     with pytest.raises(ConfigError, match=r"sheets.toml:\d+: too-many: the labels reach"):
         load_layouts(layouts, ROOT / "layouts")
+
+
+def test_cut_survives_pdfx_1a(tmp_path):
+    """PDF/X-1a rewrites the file through Ghostscript: the spot colour, its overprint
+    and the closed path must come through."""
+    import shutil
+
+    from helpers import ROOT
+
+    if shutil.which("gs") is None:
+        pytest.skip("Ghostscript is not installed")
+    project = load_project(ROOT)
+    outputs = build(Job(project=project, content_dir=project.content_dir, out_dir=tmp_path,
+                        targets=("sticker-rect",), variants=("press",), pdfx="x1a", jobs=1))
+    assert [o.error for o in outputs] == [None]
+    data = (tmp_path / "sticker-rect-press.pdf").read_bytes()
+    expected = Expected(**{**_expected("rect").__dict__, "pdfx": "PDF/X-1a:2001"})
+    assert [f for f in run(data, "x", expected) if f.severity == "error"] == []
+    with pikepdf.open(tmp_path / "sticker-rect-press.pdf") as pdf:
+        assert all(cut_strokes(pdf, page) for page in pdf.pages)
