@@ -32,11 +32,14 @@ from helpers import (
     KIT,
     PT_PER_MM,
     ROOT,
+    SOCIAL,
+    STICKER_FILES,
     assert_clean_failure,
     expected_outputs,
     package_version,
     read_slogans,
     run,
+    social_files,
     write_content,
 )
 from pamphleteer import cli, render
@@ -59,8 +62,8 @@ def _origins(output: str) -> dict[str, str]:
     """``pamphleteer list``'s lines: target -> built-in or project."""
     found = {}
     for line in output.splitlines():
-        match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+press/desk/screen\s+(built-in|project)\b",
-                         line)
+        match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+(?:press/desk/screen|press/labels|social)"
+                         r"\s+(built-in|project)\b", line)
         assert match, f"unexpected line: {line!r}"
         found[match[1]] = match[2]
     return found
@@ -100,7 +103,7 @@ def test_list_with_no_project(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     origins = _origins(result.output)
     assert set(origins.values()) == {"built-in"}
-    assert {name.split("-")[0] for name in origins} == set(KIT)
+    assert {name.split("-")[0] for name in origins} == set(KIT) | {"sticker", "social"}
 
 
 def test_build_with_no_project_needs_content(tmp_path, monkeypatch):
@@ -497,14 +500,15 @@ def test_installed_new_project_builds_the_whole_kit(new_project):
     manifest = json.loads((dist / "manifest.json").read_text())
     assert manifest["content"] == "content/rent-strike"
     files = {e["file"]: e for e in manifest["outputs"]}
-    assert set(files) == {o.file for o in expected_outputs()} | set(IMPOSED)
+    slogans = read_slogans(new_project / "content" / "rent-strike")
+    assert set(files) == ({o.file for o in expected_outputs()} | set(IMPOSED) | STICKER_FILES
+                          | social_files(len(slogans)))
     for name, entry in files.items():
         assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == entry["sha256"], name
     with pikepdf.open(dist / "poster-a3-press.pdf") as pdf:
         trim = [float(v) / PT_PER_MM for v in pdf.pages[0].trimbox]
         assert trim[2] - trim[0] == pytest.approx(297, abs=0.1)
         assert trim[3] - trim[1] == pytest.approx(420, abs=0.1)
-    slogans = read_slogans(new_project / "content" / "rent-strike")
     with pikepdf.open(dist / "placard-a3-landscape-desk.pdf") as pdf:
         assert len(pdf.pages) == len(slogans)
     with pikepdf.open(dist / "booklet-a5-imposed-a4.pdf") as pdf:
@@ -531,7 +535,8 @@ def test_installed_copy_layout_changes_only_the_posters(installed, new_project, 
     out = installed.ok(project, "copy-layout", "poster")
     assert "layouts/poster" in out
     out = installed.ok(project, "build")
-    assert f"0 built, {len(before)} unchanged" in out, out
+    # Every PDF, and each social card format (one output, a PNG per card).
+    assert f"0 built, {len(before) + len(SOCIAL)} unchanged" in out, out
     listed = installed.run(project, "list")
     assert listed.returncode == 0, listed.stderr
     origins = _origins(listed.stdout)
