@@ -178,3 +178,15 @@ def test_shards_merge_with_their_cards(social, tmp_path):
         file = f"social/{name}-{fmt}.png"
         assert (tmp_path / "all" / file).read_bytes() == (social / file).read_bytes()
     assert not list((tmp_path / "all").rglob("*.tmp"))
+
+
+def test_preview_proofs_every_card(tmp_path):
+    from helpers import run
+
+    result = run("preview", "--project", ROOT, "--out", tmp_path, "--jobs", "1",
+                 "social-link")
+    assert result.exit_code == 0, result.output
+    proofs = {p.parent.name for p in (tmp_path / "proofs").glob("*/page-001.png")}
+    assert proofs == {f"{c}-link" for c in CARDS}
+    with Image.open(tmp_path / "proofs" / "slogan-1-link" / "page-001.png") as proof:
+        assert proof.width > 100

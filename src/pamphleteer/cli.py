@@ -25,7 +25,7 @@ from pamphleteer.config import (
 )
 from pamphleteer.errors import BuildFailed, CheckFailed, ConfigError, UsageError
 from pamphleteer.outputs import DEFAULT_EPOCH, LATEST_EPOCH
-from pamphleteer.pipeline import Job, Output, build, failure
+from pamphleteer.pipeline import Job, Output, build, failure, output_files
 from pamphleteer.proofs import DEFAULT_DPI
 from pamphleteer.targets import VARIANTS, plan
 
@@ -248,7 +248,8 @@ def preview_command(targets, project, content_dir, out_dir, variants, dpi, sheet
 
     job = _job(project, targets, content_dir, out_dir, variants, jobs=jobs)
     outputs, failed = _build(job)
-    files = [o.target.file for o in outputs if o.error is None]
+    files = [f for o in outputs if o.error is None
+             for f in output_files(job.out_dir, o.target)]  # every social card
     with _Progress(False) as progress:
         proofs.render_all(job.out_dir, files, dpi, lambda file, pages, index, total:
                           progress.show(f"[{index}/{total}] {file:<40} {len(pages):>2} p",

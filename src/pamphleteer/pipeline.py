@@ -375,6 +375,15 @@ def _rank(first: tuple[str, ...], target: Target) -> int:
     return len(first)
 
 
+def output_files(out_dir: Path, target: Target) -> list[str]:
+    """The files ``target`` made, as the manifest lists them: its own, or every card of
+    an image output, the headline's first."""
+    if not target.variant.image:
+        return [target.file]
+    entries = Manifest.read(out_dir, files=False).entries
+    return [f for f in target.files(len(entries)) if f in entries]
+
+
 def failure(outputs: list[Output]) -> BuildFailed | None:
     """The error a build with failed outputs ends with: all their messages, one line."""
     failed = sorted((o for o in outputs if o.error), key=lambda o: o.target.file)
