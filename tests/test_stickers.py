@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import math
 
 import pikepdf
@@ -361,3 +362,22 @@ def test_cut_survives_pdfx_1a(tmp_path):
     assert [f for f in run(data, "x", expected) if f.severity == "error"] == []
     with pikepdf.open(tmp_path / "sticker-rect-press.pdf") as pdf:
         assert all(cut_strokes(pdf, page) for page in pdf.pages)
+
+
+def test_check_knows_a_loose_die_cut_file_by_its_spot_colour(stickers, tmp_path):
+    """Without a manifest, `check` takes a file naming CutContour as die-cut: 2 mm bleed
+    is enough, and every page needs its cut line."""
+    from helpers import run as cli
+
+    loose = tmp_path / "stickers.pdf"
+    loose.write_bytes(stickers["round"].read_bytes())
+    result = cli("check", "--json", loose)
+    assert result.exit_code == 0, result.output
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(_rewrite(stickers["round"],
+                                lambda s: s.replace(b"/PfCutContour CS", b"/DeviceCMYK CS")))
+    # The spot colour is still among the pages' resources, but no page strokes with it.
+    result = cli("check", "--json", broken)
+    found = json.loads(result.stdout)["findings"]
+    assert result.exit_code == 1
+    assert {f["check"] for f in found} == {"cut-contour"}

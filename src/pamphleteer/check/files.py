@@ -17,6 +17,7 @@ from pamphleteer.errors import UsageError
 from pamphleteer.outputs import MANIFEST, Manifest
 
 VARIANT_SUFFIXES = ("press", "desk", "screen")
+DIE_CUT_BLEED_MM = 2.0
 
 
 def expected_from_entry(entry: dict, ink_limit: float) -> Expected:
@@ -39,15 +40,33 @@ def expected_from_entry(entry: dict, ink_limit: float) -> Expected:
 def infer_expected(path: Path, data: bytes, bleed_mm: float, ink_limit: float) -> Expected:
     """For a PDF with no manifest entry: judge it by its name, else by its features."""
     variant = next((v for v in VARIANT_SUFFIXES if path.stem.endswith(f"-{v}")), None)
-    if variant is None:
-        try:
-            with pikepdf.open(io.BytesIO(data)) as pdf:
+    cut = False
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if variant is None:
                 variant = ("press" if "/OutputIntents" in pdf.Root
                            else "screen" if "/StructTreeRoot" in pdf.Root else "desk")
-        except (pikepdf.PdfError, pikepdf.PasswordError):
-            variant = "desk"  # it does not open: run() says why
+            cut = _has_cut(pdf)
+    except (pikepdf.PdfError, pikepdf.PasswordError):
+        variant = variant or "desk"  # it does not open: run() says why
+    if cut:  # a die-cut file: sticker printers ask 2 mm past the cut line
+        bleed_mm = min(bleed_mm, DIE_CUT_BLEED_MM)
     return Expected(variant=variant, bleed_mm=bleed_mm if variant == "press" else 0.0,
-                    ink_limit=ink_limit)
+                    ink_limit=ink_limit, cut=cut)
+
+
+def _has_cut(pdf: pikepdf.Pdf) -> bool:
+    """Whether any page names a CutContour spot colour: then it is a die-cut file, and
+    every page needs its cut line."""
+    for page in pdf.pages[:1000]:
+        spaces = page.obj.get("/Resources", {}).get("/ColorSpace", {})
+        if not isinstance(spaces, pikepdf.Dictionary):
+            continue
+        for space in spaces.values():
+            if (isinstance(space, pikepdf.Array) and len(space) > 1
+                    and space[0] == "/Separation" and space[1] == "/CutContour"):
+                return True
+    return False
 
 
 def _entries(folder: Path) -> dict[str, dict]:
