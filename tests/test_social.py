@@ -190,3 +190,16 @@ def test_preview_proofs_every_card(tmp_path):
     assert proofs == {f"{c}-link" for c in CARDS}
     with Image.open(tmp_path / "proofs" / "slogan-1-link" / "page-001.png") as proof:
         assert proof.width > 100
+
+
+def test_a_card_too_pale_to_read_fails_its_build(tmp_path):
+    from helpers import CONTENT, copy_project, run
+
+    project = copy_project(tmp_path / "proj")
+    style = project / "layouts" / "social" / "style.css"
+    style.write_text(style.read_text() + "\n.card-slogan { background: #f08a96; }\n")
+    result = run("build", "--project", project, "--content", CONTENT, "--out",
+                 tmp_path / "out", "--jobs", "1", "social-link")
+    assert result.exit_code == 1, result.output
+    assert "social/slogan-1-link.png: the text contrasts" in result.output
+    assert ":1 with its background, under the 4.5:1" in result.output

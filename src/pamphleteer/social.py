@@ -54,6 +54,33 @@ def write_alt_texts(out_dir: Path, content: Content) -> None:
     write_atomic(out_dir / IMAGE_FOLDER / ALT_FILE, text.encode())
 
 
+MIN_CONTRAST = 4.5  # WCAG AA for text: a card is read on a dim phone in the street
+
+
+def _luminance(rgb: tuple[int, ...]) -> float:
+    def linear(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """WCAG's contrast ratio of two sRGB colours, 1 to 21."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def legibility(image) -> float:
+    """The contrast between a card's background (its commonest colour) and its text
+    (the commonest colour that stands out from it), read from the pixels; 1 if blank."""
+    small = image.resize((max(1, image.width // 4), max(1, image.height // 4)), 0)
+    colours = sorted(small.getcolors(1 << 20) or [], reverse=True)
+    background = colours[0][1]
+    text = next((c for _, c in colours if contrast(c, background) > 2), background)
+    return contrast(text, background)
+
+
 def png(image, description: str) -> bytes:
     """``image`` as an optimized sRGB PNG with ``description`` in its text chunk and
     nothing that changes from one build to the next."""
@@ -94,6 +121,11 @@ def write_cards(pdf: bytes, target: Target, content: Content, out_dir: Path,
                 raise RenderError(f"{file}: rendered {image.size[0]}×{image.size[1]} px, "
                                   f"not {width_px}×{height_px}; give the size in mm as a "
                                   "whole number of px × 25.4 / 96")
+            if (ratio := legibility(image)) < MIN_CONTRAST:
+                raise RenderError(f"{file}: the text contrasts {ratio:.1f}:1 with its "
+                                  f"background, under the {MIN_CONTRAST:g}:1 a phone in "
+                                  "daylight needs (or the card is blank); darken the "
+                                  "layout's --accent, or lighten its text")
             data = png(image, alt)
             if len(data) > MAX_BYTES:
                 raise RenderError(f"{file}: {len(data) // 1024} KiB, over the "
