@@ -464,3 +464,20 @@ def test_a_save_during_a_build_cancels_it_and_the_next_starts_at_once(tmp_path, 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_social_cards_show_each_card_as_a_page(tmp_path, monkeypatch):
+    """A social format is one output; serve shows each of its cards as one of its pages."""
+    import helpers
+
+    monkeypatch.setattr(helpers, "SERVE_TARGETS", ("social-link",))
+    monkeypatch.setattr(helpers, "SERVE_FILES", ["social/headline-link.png"])
+    with helpers.serving(tmp_path) as served:
+        (output,) = served.api()["outputs"]
+        slogans = helpers.read_slogans(served.project / "content" / helpers.CONTENT.name)
+        assert output["file"] == "social/headline-link.png"
+        assert len(output["pages"]) == 1 + len(slogans)
+        assert [p["png"].split("/")[-2] for p in output["pages"]] == [
+            "headline-link", *(f"slogan-{i}-link" for i in range(1, len(slogans) + 1))]
+        response = get(served, output["pages"][1]["png"])
+        assert response.status == 200 and response.read().startswith(b"\x89PNG")

@@ -27,7 +27,7 @@ from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from pamphleteer.check import Finding
 from pamphleteer.errors import PamphleteerError, UsageError
 from pamphleteer.outputs import Manifest
-from pamphleteer.pipeline import Job, Output, build, failure
+from pamphleteer.pipeline import Job, Output, build, failure, output_files
 from pamphleteer.proofs import PROOFS, Page, render_proofs
 from pamphleteer.targets import plan
 
@@ -122,8 +122,10 @@ class Live:
         pages = None
         if output.error is None:
             try:
-                pages = render_proofs(self.job.out_dir / output.target.file, self.proofs_dir,
-                                      self.dpi)
+                # An image output's pages are its cards: each a proof of its own.
+                pages = [page for file in output_files(self.job.out_dir, output.target)
+                         for page in render_proofs(self.job.out_dir / file,
+                                                   self.proofs_dir, self.dpi)]
             except PamphleteerError as e:
                 output.error = e.format_message()
             except Exception as e:  # PDFium failing on a page of a damaged file, say
