@@ -25,6 +25,17 @@ if TYPE_CHECKING:
 PAD_PAGES = 3  # spare pages a booklet template offers, to reach a multiple of 4
 
 
+def offered_pads(layout, pads: int | None = None) -> int:
+    """Spare pages the template offers: ``pads`` (the ones kept after layout), or by
+    default enough to reach a booklet's multiple of 4 or a fixed layout's page count
+    (the zine: a short article leaves pages to fill)."""
+    if layout.page_rule == "per-slogan":
+        return 0
+    if pads is not None:
+        return pads
+    return PAD_PAGES if layout.page_rule == "multiple-of-4" else layout.pages
+
+
 def geometry(target: Target, project: Project) -> dict[str, float]:
     """Page geometry in mm: the page is the trim plus bleed on every side."""
     bleed = project.bleed_mm if target.variant.bleed else 0.0
@@ -108,10 +119,13 @@ class TemplateSlogans(Sequence):
 
 
 def to_html(target: Target, content: Content, page: dict[str, float], css: str,
-            pads: int = PAD_PAGES, read: dict[str, object] | None = None) -> str:
+            pads: int | None = None, read: dict[str, object] | None = None,
+            article_fits: bool = True) -> str:
     """Render the layout's template. Content fields are HTML already (Markdown output,
     sanitized), so they are marked safe; everything a template adds itself is escaped.
-    With ``read``, note which parts of the content the template reads (see ``inputs``)."""
+    With ``read``, note which parts of the content the template reads (see ``inputs``).
+    ``article_fits`` false: the body is too long for the layout even at its smallest
+    size, and the template points to the full text (``[body_fit] pointer``)."""
     lang = content.article.lang
     fields = {k: Markup(v) if isinstance(v, str) else v
               for k, v in dataclasses.asdict(content.article).items()}
@@ -131,7 +145,8 @@ def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             "page": page,
             "css": Markup(css),
             "body_class": body_class(target),
-            "pad_pages": pads if target.layout.page_rule == "multiple-of-4" else 0,
+            "pad_pages": offered_pads(target.layout, pads),
+            "article_fits": article_fits,
         },
         target.name,
     )
@@ -154,10 +169,12 @@ class Typesetter:
         # What this document may read: the content's folder and its layout's (see contain).
         self.roots = (content.folder, *target.layout.folders)
         self.what = f"{target.file}"
+        self.article_fits = True  # false: the template points to the full text instead
 
-    def html(self, extra_css: str = "", pads: int = PAD_PAGES) -> str:
+    def html(self, extra_css: str = "", pads: int | None = None) -> str:
         return to_html(self.target, self.content, self.page,
-                       stylesheet(self.target, self.page, extra_css), pads)
+                       stylesheet(self.target, self.page, extra_css), pads,
+                       article_fits=self.article_fits)
 
     def layout(self, extra_css: str = ""):
         html = self.html(extra_css)
@@ -265,6 +282,14 @@ class Typesetter:
         if pages <= wanted:
             return css, doc
         smallest = smallest or at(spec.min_pt)
+        if smallest[2] > wanted and spec.pointer and self.content.article.source:
+            # Too long to stay legible here: the pages carry the rest, and point to the
+            # full text where the source says it is.
+            self.article_fits = False
+            css, doc, pages = at(spec.max_pt)
+            if pages <= wanted:
+                return css, doc
+            smallest = (css, doc, pages)
         if smallest[2] > wanted:
             raise RenderError(
                 f"{self.what}: overflow: the article needs {smallest[2]} pages even at the "
@@ -298,11 +323,18 @@ class Typesetter:
         return self.html(css, pads), document
 
     def paginate(self, document) -> tuple[object, int]:
-        """Drop the booklet's spare pages that a multiple of 4 does not need."""
-        if self.target.layout.page_rule != "multiple-of-4":
+        """Drop the spare pages that a booklet's multiple of 4, or a fixed layout's page
+        count, does not need."""
+        rule = self.target.layout.page_rule
+        if rule == "per-slogan":
             return document, 0
         pads = pad_pages(document)
-        needed = (-(len(document.pages) - len(pads))) % 4
+        if rule == "fixed":
+            if not pads:
+                return document, 0
+            needed = max(0, self.target.layout.pages - (len(document.pages) - len(pads)))
+        else:
+            needed = (-(len(document.pages) - len(pads))) % 4
         drop = set(pads[needed:])
         return document.copy([p for i, p in enumerate(document.pages) if i not in drop]), needed
 
