@@ -283,13 +283,15 @@ class Typesetter:
             return css, doc
         smallest = smallest or at(spec.min_pt)
         if smallest[2] > wanted and spec.pointer and self.content.article.source:
-            # Too long to stay legible here: the pages carry the rest, and point to the
-            # full text where the source says it is.
+            # Too long to stay legible here: the template points to the full text where
+            # the source says it is, on as few pages as that takes at min_pt, and the
+            # pages it leaves carry the rest (the zine's slogans).
             self.article_fits = False
+            smallest = at(spec.min_pt)
+            wanted = min(wanted, smallest[2])
             css, doc, pages = at(spec.max_pt)
             if pages <= wanted:
                 return css, doc
-            smallest = (css, doc, pages)
         if smallest[2] > wanted:
             raise RenderError(
                 f"{self.what}: overflow: the article needs {smallest[2]} pages even at the "
