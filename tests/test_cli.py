@@ -21,6 +21,7 @@ import pytest
 
 from helpers import (
     CONTENT,
+    IMPOSED,
     KIT,
     ROOT,
     assert_clean_failure,
@@ -409,7 +410,7 @@ def test_new_scaffolds_a_project_the_whole_kit_builds_from(tmp_path, monkeypatch
     monkeypatch.chdir(folder)
     build = run("build", "--jobs", "2")
     assert build.exit_code == 0, build.output
-    assert len(list((folder / "dist").glob("*.pdf"))) == len(expected_outputs()) + 4
+    assert len(list((folder / "dist").glob("*.pdf"))) == len(expected_outputs()) + len(IMPOSED)
     assert_clean_failure(run("new", folder), 2)  # never overwrites
 
 

@@ -194,8 +194,8 @@ def test_zine_passes_strict_preflight(zine):
 
 
 def test_zine_points_to_the_full_text_when_too_long(tmp_path):
-    """An article too long for eight pages at 8 pt: the standfirst, then where to read
-    it all; the pages it leaves carry slogans, and the zine still has eight pages."""
+    """An article too long for eight pages at 8 pt: its first paragraphs, as many as
+    fit, then where to read it all; still eight pages, the text never under 8 pt."""
     project = copy_project(tmp_path / "proj")
     content = tmp_path / "long"
     content.mkdir()
@@ -209,6 +209,8 @@ def test_zine_points_to_the_full_text_when_too_long(tmp_path):
     assert not [o.error for o in outputs if o.error]
     doc = pdfium.PdfDocument(tmp_path / "out" / "zine-a7-desk.pdf")
     assert len(doc) == 8
-    text = doc[1].get_textpage().get_text_range()  # page 2: standfirst, then the pointer
-    assert "THE FULL TEXT" in text.upper()
-    assert "Izquierda Socialista" in text
+    pages = [doc[i].get_textpage().get_text_range() for i in range(8)]
+    assert "In the first week of August" in " ".join(pages[1:3])  # the article starts
+    inner = " ".join(pages[1:7])
+    assert "THE FULL TEXT" in inner.upper() and "Izquierda Socialista" in inner
+    assert inner.upper().index("THE FULL TEXT") > inner.index("In the first week")

@@ -8,12 +8,13 @@ booklet's spare pages it does not need. WeasyPrint is reached only through ``ren
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from pamphleteer.content import Content, plain
+from pamphleteer.content import Content, blocks, plain
 from pamphleteer.editions import direction, panel
 from pamphleteer.errors import RenderError
 from pamphleteer.layouts import css_properties, render_template, strings
@@ -120,16 +121,23 @@ class TemplateSlogans(Sequence):
 
 def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             pads: int | None = None, read: dict[str, object] | None = None,
-            article_fits: bool = True) -> str:
+            body_blocks: int | None = None) -> str:
     """Render the layout's template. Content fields are HTML already (Markdown output,
     sanitized), so they are marked safe; everything a template adds itself is escaped.
     With ``read``, note which parts of the content the template reads (see ``inputs``).
-    ``article_fits`` false: the body is too long for the layout even at its smallest
-    size, and the template points to the full text (``[body_fit] pointer``)."""
+    ``body_blocks``: the body is too long for the layout even at its smallest size
+    (``[body_fit] pointer``); only its first paragraphs (top-level blocks, without a
+    heading left last) reach the template, ``article_fits`` is false and the template
+    points to the full text."""
     lang = content.article.lang
     fields = {k: Markup(v) if isinstance(v, str) else v
               for k, v in dataclasses.asdict(content.article).items()}
     fields |= {"lang": lang, "dir": direction(lang)}
+    if body_blocks is not None:
+        kept = blocks(content.article.body_html)[:body_blocks]
+        while kept and re.match(r"<h[1-6]\b", kept[-1]):
+            kept.pop()
+        fields["body_html"] = Markup("\n".join(kept))
     slogans = [{"html": Markup(s.html), "text": s.text} for s in content.slogans]
     edition = content.edition and TemplateFields("edition", panel(content.edition), read)
     return render_template(
@@ -146,7 +154,7 @@ def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             "css": Markup(css),
             "body_class": body_class(target),
             "pad_pages": offered_pads(target.layout, pads),
-            "article_fits": article_fits,
+            "article_fits": body_blocks is None,
         },
         target.name,
     )
@@ -169,12 +177,12 @@ class Typesetter:
         # What this document may read: the content's folder and its layout's (see contain).
         self.roots = (content.folder, *target.layout.folders)
         self.what = f"{target.file}"
-        self.article_fits = True  # false: the template points to the full text instead
+        self.body_blocks = None  # a number: the body's first blocks only, and a pointer
 
     def html(self, extra_css: str = "", pads: int | None = None) -> str:
         return to_html(self.target, self.content, self.page,
                        stylesheet(self.target, self.page, extra_css), pads,
-                       article_fits=self.article_fits)
+                       body_blocks=self.body_blocks)
 
     def layout(self, extra_css: str = ""):
         html = self.html(extra_css)
@@ -283,15 +291,7 @@ class Typesetter:
             return css, doc
         smallest = smallest or at(spec.min_pt)
         if smallest[2] > wanted and spec.pointer and self.content.article.source:
-            # Too long to stay legible here: the template points to the full text where
-            # the source says it is, on as few pages as that takes at min_pt, and the
-            # pages it leaves carry the rest (the zine's slogans).
-            self.article_fits = False
-            smallest = at(spec.min_pt)
-            wanted = min(wanted, smallest[2])
-            css, doc, pages = at(spec.max_pt)
-            if pages <= wanted:
-                return css, doc
+            smallest = self.excerpt(at, spec.min_pt, wanted)
         if smallest[2] > wanted:
             raise RenderError(
                 f"{self.what}: overflow: the article needs {smallest[2]} pages even at the "
@@ -308,6 +308,25 @@ class Typesetter:
             else:
                 high = mid
         return best
+
+    def excerpt(self, at, min_pt: float, wanted: int):
+        """Too long to stay legible: as many of the body's first paragraphs as fit the
+        pages at ``min_pt``, with the template's pointer to the full text where the
+        source says it is (none: just the pointer; pages left over carry the zine's
+        slogans). Found by bisection on the number of paragraphs; returns the layout at
+        ``min_pt``."""
+        self.body_blocks = 0
+        fits = at(min_pt)
+        low, high = 0, len(blocks(self.content.article.body_html)) - 1
+        while low < high:
+            self.body_blocks = mid = (low + high + 1) // 2
+            trial = at(min_pt)
+            if trial[2] <= wanted:
+                low, fits = mid, trial
+            else:
+                high = mid - 1
+        self.body_blocks = low
+        return fits
 
     def typeset(self) -> tuple[str, object]:
         """Return the final HTML and laid-out document, with every fit applied."""
