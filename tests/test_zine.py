@@ -19,6 +19,7 @@ import pytest
 
 from helpers import CONTENT, PT_PER_MM, copy_project, run
 from pamphleteer.config import load_project
+from pamphleteer.content import blocks
 from pamphleteer.pdf import impose, metadata
 from pamphleteer.pipeline import Job, build
 
@@ -214,3 +215,11 @@ def test_zine_points_to_the_full_text_when_too_long(tmp_path):
     inner = " ".join(pages[1:7])
     assert "THE FULL TEXT" in inner.upper() and "Izquierda Socialista" in inner
     assert inner.upper().index("THE FULL TEXT") > inner.index("In the first week")
+
+
+def test_blocks_split_a_fragment_between_top_level_elements():
+    html = ("<p>a <em>b</em></p>\n<blockquote>\n<p>x</p>\n<p>y</p>\n</blockquote>\n"
+            "<ul>\n<li>1</li>\n</ul>\n<hr />\n<h2>Sub</h2>\n<p>z<br>w</p>")
+    assert blocks(html) == ["<p>a <em>b</em></p>", "<blockquote>\n<p>x</p>\n<p>y</p>\n"
+                            "</blockquote>", "<ul>\n<li>1</li>\n</ul>", "<hr />",
+                            "<h2>Sub</h2>", "<p>z<br>w</p>"]
