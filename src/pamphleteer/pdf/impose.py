@@ -158,7 +158,8 @@ def zine_order(right_to_left: bool = False) -> tuple[list[int], list[int]]:
 ZINE_FOLD_WIDTH_PT = 0.4  # dashed, in grey: where the sheet folds
 ZINE_CUT_WIDTH_PT = 0.75  # solid, in black: the one cut
 ZINE_FOLD_GREY = 0.45  # K for fold lines and the diagram's outline
-ZINE_DIAGRAM_CELL_MM = (3.0, 1.6)  # one panel on the folding diagram
+ZINE_DIAGRAM_ROW_MM = 1.7  # a panel's height on the folding diagram, under the centre fold
+ZINE_DIAGRAM_GAP_MM = 4.5  # between its steps
 
 
 def _zine_marks(x0: float, y0: float, page_w: float, page_h: float,
@@ -180,20 +181,51 @@ def _zine_marks(x0: float, y0: float, page_w: float, page_h: float,
     ops.append("Q")
     ops.append(f"q 0 0 0 1 K {ZINE_CUT_WIDTH_PT} w 0 J "
                f"{_tick(x0 + page_w, mid_y, x0 + 3 * page_w, mid_y)} Q")
-    # The map: 4 × 2 cells, 1 mm under the fold, centred in the left column.
-    cw, ch = (v * PT_PER_MM for v in ZINE_DIAGRAM_CELL_MM)
-    left, top = x0 + page_w / 2 - 2 * cw, mid_y - 1.0 * PT_PER_MM
+    ch = ZINE_DIAGRAM_ROW_MM * PT_PER_MM
+    cw = ch * page_w / page_h
+    width = 9 * cw + 2 * ZINE_DIAGRAM_GAP_MM * PT_PER_MM
+    ops.append(_zine_diagram(x0 + (page_w - width) / 2, mid_y - 1.0 * PT_PER_MM, cw, ch,
+                             cover_column))
+    return "\n".join(ops)
+
+
+def _zine_diagram(left: float, top: float, cw: float, ch: float, cover_column: int) -> str:
+    """Three steps, each drawn to scale from panels ``cw`` × ``ch``: the sheet (cut
+    solid, folds dashed, the cover shaded), folded in half with its ends pushed in,
+    the finished zine (the cover)."""
+    grey, gap = f"0 0 0 {ZINE_FOLD_GREY} K 0.3 w 0 J", ZINE_DIAGRAM_GAP_MM * PT_PER_MM
     bottom = top - 2 * ch
-    ops.append(f"q 0 0 0 0.2 k {left + cover_column * cw:.3f} {bottom:.3f} {cw:.3f} {ch:.3f} "
-               "re f Q")
-    ops.append(f"q 0 0 0 {ZINE_FOLD_GREY} K 0.3 w 0 J {left:.3f} {bottom:.3f} {4 * cw:.3f} "
-               f"{2 * ch:.3f} re S [0.6 0.6] 0 d")
-    for c in range(1, 4):
-        ops.append(_tick(left + c * cw, bottom, left + c * cw, top))
+    ops = [f"q 0 0 0 0.25 k {left + cover_column * cw:.3f} {bottom:.3f} {cw:.3f} {ch:.3f} re f",
+           f"{grey} {left:.3f} {bottom:.3f} {4 * cw:.3f} {2 * ch:.3f} re S [0.5 0.5] 0 d"]
+    ops += [_tick(left + c * cw, bottom, left + c * cw, top) for c in range(1, 4)]
     ops += [_tick(left, bottom + ch, left + cw, bottom + ch),
             _tick(left + 3 * cw, bottom + ch, left + 4 * cw, bottom + ch), "Q"]
     ops.append(f"q 0 0 0 1 K 0.6 w 0 J {_tick(left + cw, bottom + ch, left + 3 * cw, bottom + ch)}"
                " Q")
+
+    def push(x: float, y: float, towards: float) -> str:  # a small filled triangle
+        size = 0.7 * PT_PER_MM
+        return (f"{x:.3f} {y + size / 2:.3f} m {x:.3f} {y - size / 2:.3f} l "
+                f"{x + towards * size:.3f} {y:.3f} l f")
+
+    def then(x: float) -> str:  # a chevron from one step to the next, mid-gap
+        size = 0.45 * PT_PER_MM
+        return (f"q {grey} {x - size / 2:.3f} {top - ch + size:.3f} m "
+                f"{x + size / 2:.3f} {top - ch:.3f} l {x - size / 2:.3f} {top - ch - size:.3f} l "
+                "S Q")
+
+    # Folded in half: one strip of four, cut along its top in the middle, ends pushed in.
+    x, y = left + 4 * cw + gap, bottom + ch / 2
+    ops.append(then(x - gap / 2))
+    ops.append(f"q {grey} {x:.3f} {y:.3f} {4 * cw:.3f} {ch:.3f} re S Q")
+    ops.append(f"q 0 0 0 1 K 0.6 w 0 J {_tick(x + cw, y + ch, x + 3 * cw, y + ch)} Q")
+    ops.append(f"q 0 0 0 1 k {push(x - 1.2 * PT_PER_MM, y + ch / 2, 1)} "
+               f"{push(x + 4 * cw + 1.2 * PT_PER_MM, y + ch / 2, -1)} Q")
+    # The zine: one panel, the cover.
+    x += 4 * cw + gap
+    ops.append(then(x - gap / 2 + 0.4 * PT_PER_MM))
+    ops.append(f"q 0 0 0 0.25 k {x:.3f} {y:.3f} {cw:.3f} {ch:.3f} re f "
+               f"{grey} {x:.3f} {y:.3f} {cw:.3f} {ch:.3f} re S Q")
     return "\n".join(ops)
 
 
