@@ -223,3 +223,25 @@ def test_blocks_split_a_fragment_between_top_level_elements():
     assert blocks(html) == ["<p>a <em>b</em></p>", "<blockquote>\n<p>x</p>\n<p>y</p>\n"
                             "</blockquote>", "<ul>\n<li>1</li>\n</ul>", "<hr />",
                             "<h2>Sub</h2>", "<p>z<br>w</p>"]
+
+
+def test_zine_short_article_leaves_pages_to_slogans(tmp_path):
+    """One paragraph: the pages it leaves each carry a slogan, in order, before the
+    back; still eight pages."""
+    project = copy_project(tmp_path / "proj")
+    content = tmp_path / "short"
+    content.mkdir()
+    head = (CONTENT / "article.md").read_text(encoding="utf-8").split("\n---\n", 1)[0]
+    head = "\n".join(line for line in head.splitlines() if not line.startswith("standfirst:"))
+    (content / "article.md").write_text(f"{head}\n---\nOne short paragraph.\n",
+                                        encoding="utf-8")
+    (content / "slogans.md").write_text("- Bread\n- Roses\n", encoding="utf-8")
+    outputs = build(Job(project=load_project(project), content_dir=content,
+                        out_dir=tmp_path / "out", targets=("zine-a7",), variants=("desk",)))
+    assert not [o.error for o in outputs if o.error]
+    doc = pdfium.PdfDocument(tmp_path / "out" / "zine-a7-desk.pdf")
+    pages = [" ".join(doc[i].get_textpage().get_text_range().split()) for i in range(len(doc))]
+    assert len(pages) == 8
+    assert "One short paragraph." in pages[1]
+    assert pages[2:7] == ["BREAD", "ROSES", "BREAD", "ROSES", "BREAD"]
+    assert "BREAD" in pages[7] and "ROSES" in pages[7]
