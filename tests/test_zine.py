@@ -245,3 +245,18 @@ def test_zine_short_article_leaves_pages_to_slogans(tmp_path):
     assert "One short paragraph." in pages[1]
     assert pages[2:7] == ["BREAD", "ROSES", "BREAD", "ROSES", "BREAD"]
     assert "BREAD" in pages[7] and "ROSES" in pages[7]
+
+
+def test_zine_in_arabic_opens_on_the_right(tmp_path):
+    """Right to left: each row mirrored on the sheet, the cover bottom left."""
+    project = load_project(Path(__file__).resolve().parents[1])
+    outputs = build(Job(project=project, content_dir=CONTENT, out_dir=tmp_path, lang="ar",
+                        targets=("zine-a7",), variants=("desk",)))
+    assert not [o.error for o in outputs if o.error]
+    top, bottom = panels((tmp_path / "zine-a7-imposed-a4.pdf").read_bytes())
+    page = {n: text for n, (text, _) in zip(TOP[::-1] + BOTTOM[::-1], top + bottom,
+                                            strict=True)}
+    assert "القصف" in page[1]  # the headline: "... stop the bombing!"
+    assert "Izquierda Socialista" in page[8]
+    for n in range(2, 8):
+        assert page[n].split()[-1] == str(n), (n, page[n][-80:])
