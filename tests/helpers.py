@@ -43,6 +43,8 @@ KIT: dict[str, tuple[int | str, dict[str, tuple[float, float]]]] = {
     "poster": (1, {"a3": (297, 420), "a2": (420, 594), "tabloid": (279.4, 431.8),
                    "18x24in": (457.2, 609.6)}),
     "placard": ("per-slogan", {"a3-landscape": (420, 297), "tabloid-landscape": (431.8, 279.4)}),
+    # A mini-zine: eight panels of one landscape sheet (A4 / 4 × 2; Letter / 4 × 2).
+    "zine": (8, {"a7": (74, 105), "eighth-letter": (69.85, 107.95)}),
 }
 
 #: Die-cut stickers, made for press only: size -> (trim mm, corner radius mm). A page
@@ -84,6 +86,10 @@ IMPOSED: dict[str, tuple[str, tuple[float, float], object]] = {
                                                (279.4, 215.9), lambda n: n // 2),
     "flyer-a6-4up-a4.pdf": ("flyer-a6-desk.pdf", (210, 297), lambda n: 1),
     "flyer-a5-2up-a4.pdf": ("flyer-a5-desk.pdf", (297, 210), lambda n: 1),
+    # A mini-zine's eight pages on one side of a landscape sheet.
+    "zine-a7-imposed-a4.pdf": ("zine-a7-desk.pdf", (297, 210), lambda n: 1),
+    "zine-eighth-letter-imposed-letter.pdf": ("zine-eighth-letter-desk.pdf", (279.4, 215.9),
+                                              lambda n: 1),
 }
 
 

@@ -21,6 +21,7 @@ import pytest
 
 from helpers import (
     CONTENT,
+    IMPOSED,
     KIT,
     ROOT,
     STICKER_FILES,
@@ -418,7 +419,7 @@ def test_new_scaffolds_a_project_the_whole_kit_builds_from(tmp_path, monkeypatch
     build = run("build", "--jobs", "2")
     assert build.exit_code == 0, build.output
     made = len(list((folder / "dist").glob("*.pdf")))
-    assert made == len(expected_outputs()) + 4 + len(STICKER_FILES)
+    assert made == len(expected_outputs()) + len(IMPOSED) + len(STICKER_FILES)
     assert_clean_failure(run("new", folder), 2)  # never overwrites
 
 

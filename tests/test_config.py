@@ -134,6 +134,13 @@ BAD = {
                                 BOOKLET, 'sheet = "a3"', ("impose.a5.sheet:", '"a4", "letter"')),
     "impose-unknown-size": Bad({BOOKLET: append('[impose.a6]\nsheet = "a4"')}, BOOKLET,
                                "[impose.a6]", ("impose.a6:", "not a size of this layout")),
+    "impose-fold-unknown": Bad({BOOKLET: sub('[impose.a5]\nsheet = "a4"',
+                                             '[impose.a5]\nsheet = "a4"\nfold = "accordion"')},
+                               BOOKLET, "fold =", ("impose.a5.fold:", '"zine"')),
+    "impose-grid-and-fold": Bad({BOOKLET: sub('[impose.a5]\nsheet = "a4"',
+                                              '[impose.a5]\nsheet = "a4"\ngrid = [2, 1]\n'
+                                              'fold = "zine"')},
+                                BOOKLET, "fold =", ("impose.a5.fold:", "either a grid or a fold")),
     "impose-grid-bools": Bad({BOOKLET: sub('[impose.a5]\nsheet = "a4"',
                                            '[impose.a5]\nsheet = "a4"\ngrid = [true, 2]')},
                              BOOKLET, "grid =", ("impose.a5.grid[0]:", "not a whole number")),
@@ -512,10 +519,11 @@ layout_toml = spoilt(fields({
     "fit": st.dictionaries(st.sampled_from(["headline", "slogans"]),
                            fields(points | {"balance": st.booleans()}, required=tuple(points)),
                            max_size=2),
-    "body_fit": fields(points, required=tuple(points)),
+    "body_fit": fields(points | {"pointer": st.booleans()}, required=tuple(points)),
     "impose": st.dictionaries(size_names, fields({
         "sheet": st.sampled_from(list(SHEETS)),
         "grid": st.lists(st.integers(1, 10), min_size=2, max_size=2),
+        "fold": st.sampled_from(["zine", "z"]),
     }, required=("sheet",)), max_size=2),
 }, required=("sizes",)))
 
@@ -575,3 +583,4 @@ def test_any_layout_toml_loads_within_the_schema_or_is_a_config_error(data):
     for size, imposition in layout.impose.items():
         assert size in layout.sizes and imposition.sheet in SHEETS
         assert imposition.grid is None or all(number(n, 1, 10) for n in imposition.grid)
+        assert imposition.fold in (None, "zine") and not (imposition.grid and imposition.fold)

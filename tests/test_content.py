@@ -231,3 +231,9 @@ def test_missing_folder_and_article(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ContentError, match=r"article\.md: article not found"):
         load_content(tmp_path / "empty")
+
+
+def test_arabic_quotation_marks_are_guillemets(tmp_path):
+    article = load_article(write_content(tmp_path / "c", front={"title": "T", "lang": "ar"},
+                                         body='قال "لا للحرب".\n'))
+    assert "«لا للحرب»" in article.body_html

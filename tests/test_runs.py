@@ -105,3 +105,35 @@ def test_merge_refuses_an_index_that_names_folders_outside(content, tmp_path):
     result = run("merge", shard, "--out", tmp_path / "out")
     line = assert_clean_failure(result, 2)
     assert "editions.json" in line and "plain folder name" in line
+
+
+@pytest.fixture(scope="module")
+def editions_kit(content, tmp_path_factory) -> Path:
+    """The three shipped editions (English, Spanish, Arabic), every layout that shows
+    an edition, press and desk."""
+    out = tmp_path_factory.mktemp("editions")
+    result = run("build", "--content", content, "leaflet-a4", "booklet-a5", "flyer-a6",
+                 "poster-a3", "--variant", "desk", "--variant", "press", "--edition", "leeds",
+                 "--edition", "buenos-aires", "--edition", "marseille-ar", "--out", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("edition", ["leeds", "buenos-aires", "marseille-ar"])
+def test_every_edition_passes_strict_preflight(editions_kit, edition):
+    result = run("check", "--strict", editions_kit / edition)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("edition", ["buenos-aires", "marseille-ar"])
+def test_no_english_label_in_other_languages(editions_kit, edition):
+    """Every word the layouts print comes from the edition's strings file."""
+    import tomllib
+
+    from helpers import ROOT
+
+    english = tomllib.loads((ROOT / "layouts/_base/strings/en.toml").read_text())
+    for pdf in sorted((editions_kit / edition).glob("*.pdf")):
+        text = " ".join(" ".join(pdf_texts(pdf)).split())
+        for label in english.values():  # as a whole word or phrase
+            assert f" {label} " not in f" {text} ", f"{pdf.name} shows the English {label!r}"

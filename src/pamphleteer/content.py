@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape, unescape
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,7 @@ QUOTES = {
     "de": ("„", "“", "‚", "‘"),
     "fr": ("« ", " »", "‹ ", " ›"),
     "es": ("«", "»", "“", "”"),
+    "ar": ("«", "»", "“", "”"),
     "it": ("«", "»", "“", "”"),
     "pt": ("«", "»", "“", "”"),
     "ru": ("«", "»", "„", "“"),
@@ -172,6 +174,44 @@ def _line_finder(path: Path, text: str, default: int) -> Callable[[str], str]:
 def plain(html: str) -> str:
     """Text of an HTML fragment, as a reader sees it (for checks and messages)."""
     return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+VOID_TAGS = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                       "source", "track", "wbr"})
+
+
+class _Blocks(HTMLParser):
+    """Where each top-level element of a fragment starts, as (line, column)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.depth, self.starts = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth == 0:
+            self.starts.append(self.getpos())
+        if tag not in VOID_TAGS:
+            self.depth += 1
+
+    def handle_startendtag(self, tag, attrs):
+        if self.depth == 0:
+            self.starts.append(self.getpos())
+
+    def handle_endtag(self, tag):
+        self.depth = max(0, self.depth - 1)
+
+
+def blocks(html: str) -> list[str]:
+    """The top-level elements of an HTML fragment (paragraphs, headings, lists,
+    quotations), each whole: an article cut short ends between two of them."""
+    parser = _Blocks()
+    parser.feed(html)
+    parser.close()
+    offsets = [0]
+    for line in html.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
+    cuts = [offsets[line - 1] + column for line, column in parser.starts]
+    return [html[a:b].strip() for a, b in zip(cuts, [*cuts[1:], len(html)], strict=True)]
 
 
 def _front_matter(path: Path, text: str) -> tuple[dict, int]:

@@ -47,6 +47,8 @@ VARIANT_NAMES = ("press", "desk", "screen", "labels", "social")
 DEFAULT_VARIANTS = ("press", "desk", "screen")
 #: Sheets that imposed files are printed on, portrait, in mm.
 SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
+#: Ways to fold one sheet into a booklet, besides saddle stitching ([impose] fold).
+FOLDS = ("zine",)
 
 CSS_TEXT = Text("a CSS value", 'a number, or text without ; { } < > \\ or /*, e.g. "12mm"',
                 r"(?!.*/\*)[^;{}<>\\]+")
@@ -98,13 +100,17 @@ LAYOUT_SCHEMA = Table({
                    doc="each a CSS custom property: margin = ... is --margin"),
     "fit": Named(replace(BODY_FIT, keys={**BODY_FIT.keys, "balance": Flag()}), NAME,
                  "a [fit.NAME] table of min_pt and max_pt", doc="texts set as large as fits"),
-    "body_fit": replace(BODY_FIT, doc="body text size range"),
+    "body_fit": replace(BODY_FIT, keys={**BODY_FIT.keys, "pointer": Flag(
+        doc="too long even at min_pt: the template gets article_fits = false and points "
+            "to the full text instead (zine/)")}, doc="body text size range"),
     "impose": Named(Table({
         "sheet": Choice(tuple(SHEETS)),
         "grid": ListOf(Number(1, 10, whole=True), "copies across and down, two whole numbers "
                        "from 1 to 10, e.g. [2, 1]", 2, 2, doc="none: a saddle-stitched "
                        "booklet"),
-    }, required=("sheet",)), NAME, "an [impose.SIZE] table of sheet and grid",
+        "fold": Choice(FOLDS, doc="zine: eight pages on one side of the sheet, to fold, "
+                       "cut and fold into a mini-zine"),
+    }, required=("sheet",)), NAME, "an [impose.SIZE] table of sheet and grid or fold",
         doc="the desk file imposed on sheets"),
 }, required=("sizes",))
 
@@ -123,15 +129,17 @@ class BodyFit:
 
     min_pt: float
     max_pt: float
+    pointer: bool = False  # too long at min_pt: point to the full text (article_fits)
 
 
 @dataclass(frozen=True)
 class Imposition:
-    """A size's desk pages placed on printer's sheets: ``grid`` copies of one page, or
-    (without a grid) a saddle-stitched booklet, two pages a side."""
+    """A size's desk pages placed on printer's sheets: ``grid`` copies of one page, a
+    ``fold`` (a one-sheet zine), or (neither) a saddle-stitched booklet, two pages a side."""
 
     sheet: str
     grid: tuple[int, int] | None = None
+    fold: str | None = None  # "zine": eight pages on one side, folded and cut (FOLDS)
 
 
 @dataclass(frozen=True)
@@ -339,6 +347,10 @@ def _load(roots: tuple[Path, ...], name: str) -> tuple[Layout | None, list[str]]
     if isinstance(sizes, dict) and isinstance(impose, dict):
         found += [Problem(("impose", key), f"{show(key)} is not a size of this layout",
                           f"name one of {', '.join(sizes)}") for key in impose if key not in sizes]
+        found += [Problem(("impose", key, "fold"), "a sheet is either a grid or a fold",
+                          "keep one of grid and fold")
+                  for key, v in impose.items()
+                  if isinstance(v, dict) and "grid" in v and "fold" in v]
     if isinstance(sizes, dict) and not found:
         found += [Problem(("sizes", key, "corner_mm"), f"{v['corner_mm']:g} mm is more than "
                           "half the short side", "half the short side cuts a circle")
@@ -371,8 +383,10 @@ def _load(roots: tuple[Path, ...], name: str) -> tuple[Layout | None, list[str]]
         style={key: str(value) for key, value in data.get("style", {}).items()},
         fits={key: FitSpec(key, float(v["min_pt"]), float(v["max_pt"]), v.get("balance", True))
               for key, v in data.get("fit", {}).items()},
-        body_fit=BodyFit(float(body["min_pt"]), float(body["max_pt"])) if body else None,
-        impose={key: Imposition(v["sheet"], tuple(v["grid"]) if "grid" in v else None)
+        body_fit=BodyFit(float(body["min_pt"]), float(body["max_pt"]),
+                         body.get("pointer", False)) if body else None,
+        impose={key: Imposition(v["sheet"], tuple(v["grid"]) if "grid" in v else None,
+                                v.get("fold"))
                 for key, v in data.get("impose", {}).items()},
         variants=tuple(v for v in VARIANT_NAMES
                        if v in data.get("variants", DEFAULT_VARIANTS)),

@@ -436,6 +436,8 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
     with pikepdf.open(job.out_dir / source.file) as src:
         if imposition.grid:
             pdf = impose.impose_grid(src, imposition.sheet, *imposition.grid)
+        elif imposition.fold == "zine":
+            pdf = impose.impose_zine(src, imposition.sheet)
         else:
             pdf = impose.impose_booklet(src, imposition.sheet, creep)
         pdf.docinfo["/Title"] = src.docinfo.get("/Title", "")
@@ -449,7 +451,8 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
         pages = len(written.pages)
     details = {"page_rule": "fixed", "safe_mm": DESK_MARGIN_MM, "viewing_cm": 30.0}
     entry = {"variant": "desk", "trim_mm": sheet_mm, "bleed_mm": 0.0,
-             "pages": 1 if imposition.grid else entry["pages"] // 2, **details}
+             "pages": 1 if imposition.grid or imposition.fold else entry["pages"] // 2,
+             **details}
     findings = _preflight(data, target.file, entry, job.project,
                           bundled_font_names(job.project.fonts_dir))
     write_atomic(job.out_dir / target.file, data)
@@ -458,7 +461,8 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
         seconds=time.perf_counter() - started, inputs=key,
         details={
             "trim_mm": sheet_mm, "sheet": imposition.sheet, "imposed_from": source.file,
-            "duplex": None if imposition.grid else "flip on short edge", **details,
+            "duplex": None if imposition.grid or imposition.fold else "flip on short edge",
+            **details,
         },
         findings=findings,
     )

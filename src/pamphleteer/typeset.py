@@ -8,12 +8,13 @@ booklet's spare pages it does not need. WeasyPrint is reached only through ``ren
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from pamphleteer.content import Content, plain
+from pamphleteer.content import Content, blocks, plain
 from pamphleteer.editions import direction, panel
 from pamphleteer.errors import RenderError
 from pamphleteer.layouts import css_properties, render_template, strings
@@ -23,6 +24,17 @@ if TYPE_CHECKING:
     from pamphleteer.targets import Target
 
 PAD_PAGES = 3  # spare pages a booklet template offers, to reach a multiple of 4
+
+
+def offered_pads(layout, pads: int | None = None) -> int:
+    """Spare pages the template offers: ``pads`` (the ones kept after layout), or by
+    default enough to reach a booklet's multiple of 4 or a fixed layout's page count
+    (the zine: a short article leaves pages to fill)."""
+    if layout.page_rule == "per-slogan":
+        return 0
+    if pads is not None:
+        return pads
+    return PAD_PAGES if layout.page_rule == "multiple-of-4" else layout.pages
 
 
 def geometry(target: Target, project: Project) -> dict[str, float]:
@@ -108,14 +120,24 @@ class TemplateSlogans(Sequence):
 
 
 def to_html(target: Target, content: Content, page: dict[str, float], css: str,
-            pads: int = PAD_PAGES, read: dict[str, object] | None = None) -> str:
+            pads: int | None = None, read: dict[str, object] | None = None,
+            body_blocks: int | None = None) -> str:
     """Render the layout's template. Content fields are HTML already (Markdown output,
     sanitized), so they are marked safe; everything a template adds itself is escaped.
-    With ``read``, note which parts of the content the template reads (see ``inputs``)."""
+    With ``read``, note which parts of the content the template reads (see ``inputs``).
+    ``body_blocks``: the body is too long for the layout even at its smallest size
+    (``[body_fit] pointer``); only its first paragraphs (top-level blocks, without a
+    heading left last) reach the template, ``article_fits`` is false and the template
+    points to the full text."""
     lang = content.article.lang
     fields = {k: Markup(v) if isinstance(v, str) else v
               for k, v in dataclasses.asdict(content.article).items()}
     fields |= {"lang": lang, "dir": direction(lang)}
+    if body_blocks is not None:
+        kept = blocks(content.article.body_html)[:body_blocks]
+        while kept and re.match(r"<h[1-6]\b", kept[-1]):
+            kept.pop()
+        fields["body_html"] = Markup("\n".join(kept))
     slogans = [{"html": Markup(s.html), "text": s.text} for s in content.slogans]
     edition = content.edition and TemplateFields("edition", panel(content.edition), read)
     return render_template(
@@ -131,7 +153,8 @@ def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             "page": page,
             "css": Markup(css),
             "body_class": body_class(target),
-            "pad_pages": pads if target.layout.page_rule == "multiple-of-4" else 0,
+            "pad_pages": offered_pads(target.layout, pads),
+            "article_fits": body_blocks is None,
         },
         target.name,
     )
@@ -154,10 +177,12 @@ class Typesetter:
         # What this document may read: the content's folder and its layout's (see contain).
         self.roots = (content.folder, *target.layout.folders)
         self.what = f"{target.file}"
+        self.body_blocks = None  # a number: the body's first blocks only, and a pointer
 
-    def html(self, extra_css: str = "", pads: int = PAD_PAGES) -> str:
+    def html(self, extra_css: str = "", pads: int | None = None) -> str:
         return to_html(self.target, self.content, self.page,
-                       stylesheet(self.target, self.page, extra_css), pads)
+                       stylesheet(self.target, self.page, extra_css), pads,
+                       body_blocks=self.body_blocks)
 
     def layout(self, extra_css: str = ""):
         html = self.html(extra_css)
@@ -265,6 +290,8 @@ class Typesetter:
         if pages <= wanted:
             return css, doc
         smallest = smallest or at(spec.min_pt)
+        if smallest[2] > wanted and spec.pointer and self.content.article.source:
+            smallest = self.excerpt(at, spec.min_pt, wanted)
         if smallest[2] > wanted:
             raise RenderError(
                 f"{self.what}: overflow: the article needs {smallest[2]} pages even at the "
@@ -282,6 +309,25 @@ class Typesetter:
                 high = mid
         return best
 
+    def excerpt(self, at, min_pt: float, wanted: int):
+        """Too long to stay legible: as many of the body's first paragraphs as fit the
+        pages at ``min_pt``, with the template's pointer to the full text where the
+        source says it is (none: just the pointer; pages left over carry the zine's
+        slogans). Found by bisection on the number of paragraphs; returns the layout at
+        ``min_pt``."""
+        self.body_blocks = 0
+        fits = at(min_pt)
+        low, high = 0, len(blocks(self.content.article.body_html)) - 1
+        while low < high:
+            self.body_blocks = mid = (low + high + 1) // 2
+            trial = at(min_pt)
+            if trial[2] <= wanted:
+                low, fits = mid, trial
+            else:
+                high = mid - 1
+        self.body_blocks = low
+        return fits
+
     def typeset(self) -> tuple[str, object]:
         """Return the final HTML and laid-out document, with every fit applied."""
         css = ""
@@ -298,11 +344,18 @@ class Typesetter:
         return self.html(css, pads), document
 
     def paginate(self, document) -> tuple[object, int]:
-        """Drop the booklet's spare pages that a multiple of 4 does not need."""
-        if self.target.layout.page_rule != "multiple-of-4":
+        """Drop the spare pages that a booklet's multiple of 4, or a fixed layout's page
+        count, does not need."""
+        rule = self.target.layout.page_rule
+        if rule == "per-slogan":
             return document, 0
         pads = pad_pages(document)
-        needed = (-(len(document.pages) - len(pads))) % 4
+        if rule == "fixed":
+            if not pads:
+                return document, 0
+            needed = max(0, self.target.layout.pages - (len(document.pages) - len(pads)))
+        else:
+            needed = (-(len(document.pages) - len(pads))) % 4
         drop = set(pads[needed:])
         return document.copy([p for i, p in enumerate(document.pages) if i not in drop]), needed
 
