@@ -71,20 +71,22 @@ def build_runs(job: Job, runs: list[Run],
     """Build every run into its folder, then write the index of the folders. A failed
     output's error names its folder (``lyon/leaflet-a4-desk.pdf: …``)."""
     results = []
-    done: list[Path] = []
+    # Outputs can be the same only in the same language, and then the first kit in that
+    # language has them all: later kits look there alone, not in every folder before.
+    first: dict[str, Path] = {}
     with job_workers(job) as workers:
         for run in runs:
-            results += _build_run(job, run, done, workers, on_output)
-            done.append(job.out_dir / run.folder)
+            results += _build_run(job, run, first.get(run.lang), workers, on_output)
+            first.setdefault(run.lang, job.out_dir / run.folder)
     _write_index(job.out_dir, runs)
     return results
 
 
-def _build_run(job: Job, run: Run, done: list[Path], workers: Workers,
+def _build_run(job: Job, run: Run, sibling: Path | None, workers: Workers,
                on_output) -> list[tuple[Run, Output]]:
-    """One kit, sharing with the folders ``done`` before it."""
+    """One kit, sharing with ``sibling``, the first kit built in its language."""
     one = dataclasses.replace(job, out_dir=job.out_dir / run.folder, lang=run.lang,
-                              edition=run.edition, siblings=tuple(done))
+                              edition=run.edition, siblings=(sibling,) if sibling else ())
 
     def report(output: Output, index: int, total: int) -> None:
         if output.error:
