@@ -226,6 +226,20 @@ def test_a_crash_in_the_handler_answers_500_and_serving_goes_on(monkeypatch):
         server.server_close()
 
 
+def _serve_in_this_thread(live, server, make_job, stop: threading.Event, scenario) -> None:
+    """Run serve itself here (its builds, and the signal that cancels them, need the main
+    thread) while ``scenario`` drives it from another thread; its failures are raised."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            checked = pool.submit(scenario)
+            serve.run(live, make_job, stop)
+            checked.result()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_an_unexpected_exception_shows_in_the_banner_and_serve_goes_on(tmp_path, monkeypatch):
     """serve itself in this process (its builds need the main thread), over a poster whose
     second build raises a bug's exception and whose third fails to proof: each shows
@@ -295,15 +309,7 @@ def test_an_unexpected_exception_shows_in_the_banner_and_serve_goes_on(tmp_path,
         finally:
             stop.set()
 
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            checked = pool.submit(scenario)
-            serve.run(live, make_job, stop)
-            checked.result()
-    finally:
-        server.shutdown()
-        server.server_close()
+    _serve_in_this_thread(live, server, make_job, stop, scenario)
     assert len(builds) == 4
 
 
@@ -455,15 +461,7 @@ def test_a_save_during_a_build_cancels_it_and_the_next_starts_at_once(tmp_path, 
         finally:
             stop.set()
 
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            checked = pool.submit(scenario)
-            serve.run(live, make_job, stop)
-            checked.result()
-    finally:
-        server.shutdown()
-        server.server_close()
+    _serve_in_this_thread(live, server, make_job, stop, scenario)
 
 
 def test_social_cards_show_each_card_as_a_page(tmp_path, monkeypatch):
