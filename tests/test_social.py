@@ -203,3 +203,26 @@ def test_a_card_too_pale_to_read_fails_its_build(tmp_path):
     assert result.exit_code == 1, result.output
     assert "social/slogan-1-link.png: the text contrasts" in result.output
     assert ":1 with its background, under the 4.5:1" in result.output
+
+
+def test_an_editions_card_says_where_and_when_to_come():
+    """The card's foot carries the local group, the date and the place in place of the
+    byline; without an edition, the byline as before."""
+    import dataclasses
+
+    from pamphleteer.content import load_content
+    from pamphleteer.editions import load_editions
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import geometry, to_html
+
+    project = load_project(ROOT)
+    [target] = plan(project, ("social-square",), ("social",))
+    content = load_content(project.content_dir)
+    [leeds] = [e for e in load_editions(project.content_dir, ["en", "ar", "es"])
+               if e.id == "leeds"]
+    plain = to_html(target, content, geometry(target, project), "")
+    local = to_html(target, dataclasses.replace(content, edition=leeds),
+                    geometry(target, project), "")
+    assert "Leeds Syria Solidarity" not in plain and "Miguel Lamas" in plain
+    for part in ("Leeds Syria Solidarity", "December 12, 2026", "Leeds Central Library"):
+        assert part in local
