@@ -381,3 +381,18 @@ def test_check_knows_a_loose_die_cut_file_by_its_spot_colour(stickers, tmp_path)
     found = json.loads(result.stdout)["findings"]
     assert result.exit_code == 1
     assert {f["check"] for f in found} == {"cut-contour"}
+
+
+def test_build_calibrate_makes_the_calibration_prints_alone(tmp_path):
+    """``build --calibrate``: only the label sheets' outlines, before any label is spent."""
+    from helpers import ROOT, assert_clean_failure
+    from helpers import run as cli
+
+    out = tmp_path / "out"
+    result = cli("build", "--project", ROOT, "--calibrate", "--out", out)
+    assert result.exit_code == 0, result.output
+    made = sorted(p.name for p in out.glob("*.pdf"))
+    assert made == sorted(f.replace(".pdf", "-calibration.pdf") for f in LABEL_SHEETS)
+    line = assert_clean_failure(cli("build", "--project", ROOT, "--calibrate", "poster",
+                                    "--out", tmp_path / "none"), 2)
+    assert "no target has label sheets" in line

@@ -192,6 +192,9 @@ def _build(job: Job, as_json: bool = False,
 @click.option("--pdfx", type=click.Choice(["x4", "x1a"]), default="x4", show_default=True,
               help="Standard of the press files: PDF/X-4, or PDF/X-1a:2001 for printers "
                    "that ask for it (flattened by Ghostscript, which must be installed).")
+@click.option("--calibrate", is_flag=True,
+              help="Only the label sheets' calibration prints (label outlines, no art): "
+                   "print one on plain paper and hold it against a sheet of labels first.")
 @click.option("--lang", "langs", multiple=True, metavar="LANG",
               help="Build the kit in this language (repeatable), from article.LANG.md and "
                    "slogans.LANG.md, into OUT/LANG/.")
@@ -203,8 +206,8 @@ def _build(job: Job, as_json: bool = False,
 @click.option("--all-editions", is_flag=True,
               help="Build every edition of editions.csv, each into OUT/<id>/.")
 def build_command(targets, project, content_dir, out_dir, variants, html, jobs, force,
-                  shard, make_zip, timeout, as_json, pdfx, langs, all_langs, editions,
-                  all_editions):
+                  shard, make_zip, timeout, as_json, pdfx, calibrate, langs, all_langs,
+                  editions, all_editions):
     """Build TARGETS, or the whole kit when none are named.
 
     A target is a layout (poster) or a layout and size (leaflet-a4,
@@ -224,7 +227,8 @@ def build_command(targets, project, content_dir, out_dir, variants, html, jobs, 
     from pamphleteer.runs import plan_runs
 
     job = _job(project, targets, content_dir, out_dir, variants, html=html, jobs=jobs,
-               force=force, shard=shard, zip=make_zip, timeout=timeout, pdfx=pdfx)
+               force=force, shard=shard, zip=make_zip, timeout=timeout, pdfx=pdfx,
+               calibrate=calibrate)
     runs = plan_runs(job.content_dir, langs, all_langs, editions, all_editions)
     _, failed = _build(job, as_json, runs)
     if failed:

@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING
 
 from pamphleteer import pool
 from pamphleteer.config import Project
-from pamphleteer.errors import BuildFailed, ContentError, PamphleteerError, RenderError
+from pamphleteer.errors import (
+    BuildFailed,
+    ContentError,
+    PamphleteerError,
+    RenderError,
+    UsageError,
+)
 from pamphleteer.outputs import (
     DEFAULT_EPOCH,
     Manifest,
@@ -56,6 +62,7 @@ class Job:
     force: bool = False
     shard: tuple[int, int] = (1, 1)  # build the I-th of N stable shares of the outputs
     zip: bool = False
+    calibrate: bool = False  # only the label sheets' calibration prints, nothing else
     source_date_epoch: int = DEFAULT_EPOCH
     timeout: int = 300  # seconds one output may take before it is failed
     pdfx: str = "x4"  # the PDF/X standard of press files: a key of pdf.pdfx.STANDARDS
@@ -288,6 +295,8 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
 
     project = job.project
     targets = shard(plan(project, job.targets, job.variants), *job.shard)
+    if job.calibrate:
+        return _calibration_prints(job, targets, on_output)
     state = read_state(job.out_dir)
     if (not job.force and "stamp" in state
             and state["stamp"] == stamp(*inputs.watched(job, targets))):
@@ -466,6 +475,28 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
         },
         findings=findings,
     )
+
+
+def _calibration_prints(job: Job, targets: list[Target], on_output) -> list[Output]:
+    """``build --calibrate``: the label sheets' outlines alone, to try a printer's
+    alignment on plain paper before printing on labels. Needs no content rendered."""
+    prints = [i for t in targets if t.sheet is not None for i in t.impositions()]
+    if not prints:
+        raise UsageError("--calibrate makes the label sheets' calibration prints, and no "
+                         "target has label sheets; build the sticker layout")
+    outputs = []
+    with locked(job.out_dir):
+        manifest = Manifest.load(job.out_dir, job.project.relative(job.content_dir),
+                                 job.source_date_epoch)
+        for index, target in enumerate(prints, 1):
+            output = _guarded(target, calibration_output, job, target, manifest)
+            if output.error is None and not output.skipped:
+                manifest.record(output.manifest_entry(0.0))
+            outputs.append(output)
+            if on_output:
+                on_output(output, index, len(prints))
+        manifest.save()
+    return outputs
 
 
 def calibration_output(job: Job, target: Target, manifest: Manifest) -> Output:
