@@ -175,6 +175,24 @@ def squash(text: str) -> str:
     )
 
 
+def numbered_pdf(pages: int, size_pt: tuple[float, float] = (419.53, 595.28),
+                 at: tuple[float, float] = (150, 300), font_pt: float = 40):
+    """Pages that say their own number ("P1", …) in a standard font at ``at`` (pt from
+    the bottom left), to read an imposition's order back."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font,
+                                                Subtype=pikepdf.Name.Type1,
+                                                BaseFont=pikepdf.Name.Helvetica))
+    for n in range(1, pages + 1):
+        page = pdf.add_blank_page(page_size=size_pt)
+        page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        page.obj.Contents = pdf.make_stream(
+            f"BT /F1 {font_pt:g} Tf {at[0]:g} {at[1]:.1f} Td (P{n}) Tj ET".encode())
+    return pdf
+
+
 def pdf_texts(path: Path) -> list[str]:
     """The text layer of each page, as pdfium extracts it."""
     import pypdfium2 as pdfium

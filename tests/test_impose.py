@@ -9,21 +9,8 @@ import pikepdf
 import pypdfium2 as pdfium
 import pytest
 
-from helpers import IMPOSED, PT_PER_MM
+from helpers import IMPOSED, PT_PER_MM, numbered_pdf
 from pamphleteer.pdf import impose
-
-
-def numbered_pdf(pages: int, size_pt=(419.53, 595.28)) -> pikepdf.Pdf:
-    """Pages that say their own number, in a standard font, to read the order back."""
-    pdf = pikepdf.new()
-    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font,
-                                                Subtype=pikepdf.Name.Type1,
-                                                BaseFont=pikepdf.Name.Helvetica))
-    for n in range(1, pages + 1):
-        page = pdf.add_blank_page(page_size=size_pt)
-        page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
-        page.obj.Contents = pdf.make_stream(f"BT /F1 40 Tf 150 300 Td (P{n}) Tj ET".encode())
-    return pdf
 
 
 def halves_text(pdf: pikepdf.Pdf) -> list[tuple[str, str]]:

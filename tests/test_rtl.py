@@ -17,10 +17,10 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 import pytest
 
-from helpers import CONTENT, PT_PER_MM, ROOT, VARIANTS, pdf_texts, run
+from helpers import CONTENT, PT_PER_MM, ROOT, VARIANTS, numbered_pdf, pdf_texts, run
 from pamphleteer.pdf import impose, metadata
 from test_copyfit import CLOSE, FIT_RULE, _overflows
-from test_impose import halves_text, numbered_pdf
+from test_impose import halves_text
 
 TARGETS = ("placard-a3-landscape", "poster-a3", "leaflet-a4", "booklet-a5")
 #: What bidi-aware extractors may add around runs: marks, embeddings, isolates.

@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
 
-from helpers import CONTENT, PT_PER_MM, copy_project, run
+from helpers import CONTENT, PT_PER_MM, copy_project, numbered_pdf, run
 from pamphleteer.check.graphics import walk
 from pamphleteer.check.limits import Deadline
 from pamphleteer.config import load_project
@@ -34,18 +34,9 @@ SHEETS = {"zine-a7-imposed-a4.pdf": ("zine-a7-desk.pdf", (297, 210)),
 SMALLEST_PT = 8.0  # preflight's floor for desk and screen files (7.5 pt is the brief's)
 
 
-def numbered_pdf(pages: int, size_pt=A7_PT) -> pikepdf.Pdf:
-    """Pages that say their own number near the head, to read the order back."""
-    pdf = pikepdf.new()
-    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font,
-                                                Subtype=pikepdf.Name.Type1,
-                                                BaseFont=pikepdf.Name.Helvetica))
-    for n in range(1, pages + 1):
-        page = pdf.add_blank_page(page_size=size_pt)
-        page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
-        page.obj.Contents = pdf.make_stream(
-            f"BT /F1 30 Tf 40 {size_pt[1] - 60:.1f} Td (P{n}) Tj ET".encode())
-    return pdf
+def zine_pages(pages: int) -> pikepdf.Pdf:
+    """A7 pages that say their own number near the head, to read the order back."""
+    return numbered_pdf(pages, A7_PT, at=(40, A7_PT[1] - 60), font_pt=30)
 
 
 def panels(data: bytes) -> list[list[tuple[str, float]]]:
@@ -85,7 +76,7 @@ def saved(pdf: pikepdf.Pdf) -> bytes:
 
 
 def test_zine_order_on_the_sheet():
-    top, bottom = panels(saved(impose.impose_zine(numbered_pdf(8), "a4")))
+    top, bottom = panels(saved(impose.impose_zine(zine_pages(8), "a4")))
     assert [t for t, _ in top] == [f"P{n}" for n in TOP]
     assert [t for t, _ in bottom] == [f"P{n}" for n in BOTTOM]
     assert all(a == pytest.approx(180, abs=1) for _, a in top)  # the top row is turned
@@ -97,7 +88,7 @@ def test_zine_right_to_left_mirrors_each_row():
     """An Arabic zine is bound on the right: the front cover bottom left, its spine on
     its right."""
     top, bottom = panels(saved(impose.impose_zine(
-        metadata.set_right_to_left(numbered_pdf(8)), "a4")))
+        metadata.set_right_to_left(zine_pages(8)), "a4")))
     assert [t for t, _ in top] == [f"P{n}" for n in reversed(TOP)]
     assert [t for t, _ in bottom] == [f"P{n}" for n in reversed(BOTTOM)]
 
@@ -117,11 +108,11 @@ def test_zine_order_folds_into_a_booklet():
 
 def test_zine_needs_eight_pages():
     with pytest.raises(ValueError, match="8 pages"):
-        impose.impose_zine(numbered_pdf(4), "a4")
+        impose.impose_zine(zine_pages(4), "a4")
 
 
 def test_zine_marks_fold_dashed_cut_solid():
-    sheet = impose.impose_zine(numbered_pdf(8), "a4")
+    sheet = impose.impose_zine(zine_pages(8), "a4")
     ops = pikepdf.parse_content_stream(sheet.pages[0])
     dashes = [list(o[0][0]) for o in ops if str(o[1]) == "d"]
     assert [2, 2] in [[float(v) for v in d] for d in dashes]  # fold lines are dashed
