@@ -7,6 +7,10 @@ it: the tool's version, the fonts, the element's HTML, the computed style of the
 element and all it contains, and its box. The same inputs give the same result, so a
 hit changes no output byte; and the press and desk copies of a text, which differ only
 in colour, share one measurement.
+
+It also keeps, per document, the body size its body fit chose last: a hint that the
+next fit of that document (another variant, an edition, after an edit) confirms with two
+layouts instead of searching again.
 """
 
 from __future__ import annotations
@@ -45,17 +49,37 @@ class FitCache:
 
     def get(self, key: str, ident: str) -> Fitted | None:
         try:
-            size, width, lines = json.loads((self.folder / key[:2] / key).read_text())
-        except (OSError, ValueError, TypeError):
+            size, width, lines = self._read(key)
+        except (TypeError, ValueError):
             return None
         return Fitted(ident, size, width, lines)
 
     def put(self, key: str, fitted: Fitted) -> None:
+        self._write(key, [fitted.size_pt, fitted.width, fitted.lines])
+
+    def body_hint(self, name: str) -> float | None:
+        """The body size last chosen for the document ``name``: only a guess, which the
+        body fit confirms with real layouts before it takes it (see ``Typesetter``)."""
+        size = self._read(self._hint_key(name))
+        return size if isinstance(size, float) else None
+
+    def remember_body(self, name: str, size: float) -> None:
+        self._write(self._hint_key(name), size)
+
+    def _hint_key(self, name: str) -> str:
+        return hashlib.sha256(f"{self.salt}\0body\0{name}".encode()).hexdigest()
+
+    def _read(self, key: str):
+        try:
+            return json.loads((self.folder / key[:2] / key).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _write(self, key: str, value) -> None:
         """Store a result; a cache that cannot be written only costs time."""
         from pamphleteer.outputs import write_atomic
 
         try:
-            write_atomic(self.folder / key[:2] / key,
-                         json.dumps([fitted.size_pt, fitted.width, fitted.lines]).encode())
+            write_atomic(self.folder / key[:2] / key, json.dumps(value).encode())
         except OSError:
             pass

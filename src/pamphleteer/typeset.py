@@ -275,52 +275,76 @@ class Typesetter:
         text grows until just before it would need another sheet, so the pages are
         filled with the article rather than left spare. Pad pages do not count. Returns
         the CSS that sets the size (fits included) and the laid-out document.
+
+        The size is found by bisection to 0.1 pt. The pages a text needs grow with its
+        size, so a size below one seen to fit fits too, and one above a size seen not to
+        fit does not: such sizes are not laid out again. The size chosen last time for
+        this document (another variant's, an edition's, the one before an edit) is laid
+        out first with the next size the bisection would try above it; when the text
+        still ends there, those two layouts settle every step of the bisection, and the
+        answer is the one a bisection from scratch gives.
         """
         spec = self.target.layout.body_fit
-        booklet = self.target.layout.page_rule == "multiple-of-4"
+        laid: dict[float, tuple[str, object, int]] = {}
 
-        def at(size: float):
+        def lay(size: float):
             css = f"{fit_css}\n:root {{ --body-size: {size:.2f}pt; }}"
             doc = self.layout(css)[1]
             return css, doc, len(doc.pages) - len(pad_pages(doc))
 
-        smallest = at(spec.min_pt) if booklet else None
-        wanted = -(-smallest[2] // 4) * 4 if booklet else self.target.layout.pages
-        css, doc, pages = at(spec.max_pt)
-        if pages <= wanted:
-            return css, doc
-        smallest = smallest or at(spec.min_pt)
-        if smallest[2] > wanted and spec.pointer and self.content.article.source:
-            smallest = self.excerpt(at, spec.min_pt, wanted)
-        if smallest[2] > wanted:
-            raise RenderError(
-                f"{self.what}: overflow: the article needs {smallest[2]} pages even at the "
-                f"smallest body size {spec.min_pt:g} pt, and this layout has {wanted}; "
-                "shorten the article or use the booklet"
-            )
-        best = smallest[:2]
-        low, high = spec.min_pt, spec.max_pt
-        while high - low > 0.1:
-            mid = round((low + high) / 2, 2)
-            css, doc, pages = at(mid)
-            if pages <= wanted:
-                low, best = mid, (css, doc)
-            else:
-                high = mid
-        return best
+        def at(size: float):
+            if size not in laid:
+                laid[size] = lay(size)
+            return laid[size]
 
-    def excerpt(self, at, min_pt: float, wanted: int):
+        if self.target.layout.page_rule == "multiple-of-4":
+            wanted = -(-at(spec.min_pt)[2] // 4) * 4
+        else:
+            wanted = self.target.layout.pages
+
+        def fits(size: float) -> bool:
+            if any(s >= size and p <= wanted for s, (_, _, p) in laid.items()):
+                return True
+            if any(s <= size and p > wanted for s, (_, _, p) in laid.items()):
+                return False
+            return at(size)[2] <= wanted
+
+        hint_name = f"{self.content.folder}\0{self.target.name}\0{self.content.article.lang}"
+        hint = self.fit_cache and self.fit_cache.body_hint(hint_name)
+        if hint is not None and spec.min_pt <= hint <= spec.max_pt and fits(hint):
+            _, tried = _bisection(spec.min_pt, spec.max_pt, lambda s: s <= hint)
+            if above := [s for s in tried if s > hint]:
+                fits(min(above))
+        if fits(spec.max_pt):
+            low = spec.max_pt
+        else:
+            if not fits(spec.min_pt) and spec.pointer and self.content.article.source:
+                excerpt = self.excerpt(lay, spec.min_pt, wanted)
+                laid.clear()  # laid out with the whole body: not this text
+                laid[spec.min_pt] = excerpt
+            if not fits(spec.min_pt):
+                raise RenderError(
+                    f"{self.what}: overflow: the article needs {at(spec.min_pt)[2]} pages "
+                    f"even at the smallest body size {spec.min_pt:g} pt, and this layout "
+                    f"has {wanted}; shorten the article or use the booklet"
+                )
+            low, _ = _bisection(spec.min_pt, spec.max_pt, fits)
+        if self.fit_cache is not None:
+            self.fit_cache.remember_body(hint_name, low)
+        return at(low)[:2]
+
+    def excerpt(self, lay, min_pt: float, wanted: int):
         """Too long to stay legible: as many of the body's first paragraphs as fit the
         pages at ``min_pt``, with the template's pointer to the full text where the
         source says it is (none: just the pointer; pages left over carry the zine's
         slogans). Found by bisection on the number of paragraphs; returns the layout at
         ``min_pt``."""
         self.body_blocks = 0
-        fits = at(min_pt)
+        fits = lay(min_pt)
         low, high = 0, len(blocks(self.content.article.body_html)) - 1
         while low < high:
             self.body_blocks = mid = (low + high + 1) // 2
-            trial = at(min_pt)
+            trial = lay(min_pt)
             if trial[2] <= wanted:
                 low, fits = mid, trial
             else:
@@ -358,6 +382,20 @@ class Typesetter:
             needed = (-(len(document.pages) - len(pads))) % 4
         drop = set(pads[needed:])
         return document.copy([p for i, p in enumerate(document.pages) if i not in drop]), needed
+
+
+def _bisection(low: float, high: float, fits) -> tuple[float, list[float]]:
+    """Bisect between ``low`` (fits) and ``high`` (does not) to 0.1 pt: the largest size
+    found to fit, and every size tried."""
+    tried = []
+    while high - low > 0.1:
+        mid = round((low + high) / 2, 2)
+        tried.append(mid)
+        if fits(mid):
+            low = mid
+        else:
+            high = mid
+    return low, tried
 
 
 def pad_pages(document) -> list[int]:
