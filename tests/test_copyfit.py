@@ -192,7 +192,7 @@ def placard():
     content = load_content(project.content_dir)
     renderer = render.Renderer(project.fonts_dir)
     typesetter = Typesetter(renderer, t, content, geometry(t, project))
-    _, document = typesetter.layout()
+    document = typesetter.layout()
     fit_css = typesetter.fit_css(document)
     return typesetter, fit_css, t.layout.fits["slogan"]
 
@@ -201,7 +201,7 @@ def _overflows(typesetter, css: str) -> dict[str, tuple[float, float, float, flo
     """Lay out with ``css``; per fitted element: (height, box height, width, box width)."""
     from pamphleteer import render
 
-    _, document = typesetter.layout(css)
+    document = typesetter.layout(css)
     found = render.boxes(document, "data-fit")
     return {i: (b.height, found[i + "@box"].height, b.text_width, found[i + "@box"].width)
             for i, b in found.items() if not i.endswith("@box")}

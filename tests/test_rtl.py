@@ -309,7 +309,7 @@ def test_arabic_fits_fill_their_boxes(target):
     [t] = plan(project, (target,), ("desk",))
     typesetter = Typesetter(render.Renderer(project.fonts_dir), t,
                             load_content(project.content_dir, "ar"), geometry(t, project))
-    _, document = typesetter.layout()
+    document = typesetter.layout()
     fit_css = typesetter.fit_css(document)
     sizes = {m[0]: float(m[1]) for m in FIT_RULE.findall(fit_css)}
     assert sizes, fit_css

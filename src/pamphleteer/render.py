@@ -34,6 +34,7 @@ _FONTCONFIG = """<?xml version="1.0"?>
 """
 
 _weasyprint = None
+SHEETS_KEPT = 32  # parsed style sheets kept: every layout's, and the latest documents'
 
 MISSING_LIBRARIES = (
     "WeasyPrint cannot load a system library it lays out text with ({error}); install "
@@ -92,6 +93,16 @@ class Box:
     laid_out: object = field(default=None, repr=False, compare=False)  # WeasyPrint's box
 
 
+@dataclass(frozen=True)
+class _Sheet:
+    """A parsed style sheet, the ``@counter-style`` rules it defines and the warnings
+    its parse gave."""
+
+    css: object
+    counters: dict
+    warnings: tuple[str, ...]
+
+
 class _Warnings(logging.Handler):
     """Collect WeasyPrint's warnings: a stray one (unknown CSS, a failed image) is a bug."""
 
@@ -126,27 +137,57 @@ class Renderer:
         from weasyprint.text.fonts import FontConfiguration
 
         self.font_config = FontConfiguration()
+        self._sheets: dict[tuple[str, tuple[Path, ...]], _Sheet] = {}
 
     def layout(self, html: str, base_url: Path, what: str, roots: tuple[Path, ...],
-               stylesheets: list[Path] = ()):
-        """Lay out ``html``, which may read files inside ``roots`` (and the fonts) only;
-        WeasyPrint's warnings and refusals become ``RenderError``.
+               stylesheets: list[Path] = (), css: tuple[str, ...] = ()):
+        """Lay out ``html`` with the style sheets ``css`` (in cascade order); it may read
+        files inside ``roots`` (and the fonts) only. WeasyPrint's warnings and refusals
+        become ``RenderError``.
 
-        A warning about CSS is traced back to the stylesheet and line it comes from
-        (the document holds all of them in one ``<style>``, so its own line numbers
-        would point nowhere useful).
+        A warning about CSS is traced back to the file of ``stylesheets`` and the line
+        it comes from (``css`` joins them, so its own line numbers point nowhere useful).
         """
-        fetcher = contain.fetcher(self.wp, (*(r.resolve() for r in roots), self.fonts_dir))
-        with _capture() as warnings, self._bugs_reported(what):
+        from weasyprint.css.counters import CounterStyle
+
+        roots = (*(r.resolve() for r in roots), self.fonts_dir)
+        fetcher = contain.fetcher(self.wp, roots)
+        with self._bugs_reported(what):
             try:
-                document = self.wp.HTML(
-                    string=html, base_url=base_url.as_uri() + "/", url_fetcher=fetcher
-                ).render(font_config=self.font_config)
+                sheets = [self._sheet(text, roots) for text in css]
+                counters = CounterStyle()  # each sheet's @counter-style rules, merged
+                for sheet in sheets:
+                    counters.update(sheet.counters)
+                with _capture() as warnings:
+                    document = self.wp.HTML(
+                        string=html, base_url=base_url.as_uri() + "/", url_fetcher=fetcher
+                    ).render(font_config=self.font_config, counter_style=counters,
+                             stylesheets=[sheet.css for sheet in sheets])
             except self.wp.urls.FatalURLFetchingError as e:
                 raise contain.Refused(f"{what}: {e}") from e
+        warnings = [w for sheet in sheets for w in sheet.warnings] + warnings
         if warnings:
             raise RenderError(f"{what}: {self._css_source(stylesheets, fetcher) or warnings[0]}")
         return document
+
+    def _sheet(self, text: str, roots: tuple[Path, ...]) -> _Sheet:
+        """``text`` parsed, once per process for the sheets that many documents share
+        (a layout's): parsing is a tenth of a layout. Kept with the warnings its parse
+        gave, so that every document set with a faulty sheet reports them."""
+        from weasyprint.css.counters import CounterStyle
+
+        key = (text, roots)
+        sheet = self._sheets.pop(key, None)
+        if sheet is None:
+            counters = CounterStyle()
+            with _capture() as warnings:
+                parsed = self.wp.CSS(string=text, url_fetcher=contain.fetcher(self.wp, roots),
+                                     font_config=self.font_config, counter_style=counters)
+            sheet = _Sheet(parsed, counters, tuple(warnings))
+            if len(self._sheets) >= SHEETS_KEPT:
+                del self._sheets[next(iter(self._sheets))]  # the least recently used
+        self._sheets[key] = sheet
+        return sheet
 
     def _css_source(self, stylesheets, fetcher) -> str | None:
         """``file: message`` for the first stylesheet that WeasyPrint warns about alone."""

@@ -52,11 +52,13 @@ def geometry(target: Target, project: Project) -> dict[str, float]:
     }
 
 
-def stylesheet(target: Target, page: dict[str, float], extra: str = "") -> str:
-    """The document's CSS: settings as custom properties, base CSS, layout CSS, fits."""
+def stylesheets(target: Target, page: dict[str, float], extra: str = "") -> tuple[str, ...]:
+    """The document's CSS, in cascade order: settings as custom properties, the base and
+    layout CSS (the same for every document of the layout, so parsed once), and
+    ``extra`` (the fits)."""
     properties = {k.replace("_", "-"): f"{v:.3f}mm" for k, v in page.items()}
     properties |= target.layout.style
-    return css_properties(properties) + target.layout.css() + extra
+    return css_properties(properties), target.layout.css(), extra
 
 
 def body_class(target: Target) -> str:
@@ -180,14 +182,17 @@ class Typesetter:
         self.body_blocks = None  # a number: the body's first blocks only, and a pointer
 
     def html(self, extra_css: str = "", pads: int | None = None) -> str:
+        """The document on its own, its CSS inline (for ``--html``)."""
         return to_html(self.target, self.content, self.page,
-                       stylesheet(self.target, self.page, extra_css), pads,
+                       "".join(stylesheets(self.target, self.page, extra_css)), pads,
                        body_blocks=self.body_blocks)
 
     def layout(self, extra_css: str = ""):
-        html = self.html(extra_css)
-        return html, self.r.layout(html, self.base, self.what, self.roots,
-                                   self.target.layout.stylesheets())
+        """The document laid out, its CSS handed to the renderer as style sheets."""
+        html = to_html(self.target, self.content, self.page, "", body_blocks=self.body_blocks)
+        return self.r.layout(html, self.base, self.what, self.roots,
+                             self.target.layout.stylesheets(),
+                             stylesheets(self.target, self.page, extra_css))
 
     def fit_css(self, document) -> str:
         """Fit every ``data-fit`` element of the layout into its box (see copyfit)."""
@@ -254,15 +259,15 @@ class Typesetter:
                          "max-width: none !important; margin: 0 !important }")
             clone = p.target.html.replace(f'id="{p.target.id}"', f'id="{p.id}" data-probe=""', 1)
             body.append(f'<div class="pf-probe" style="width: {p.width:.2f}px">{clone}</div>')
-        css = stylesheet(self.target, self.page) + "\n".join(rules)
+        css = stylesheets(self.target, self.page, "\n".join(rules))
         # The page's language and direction: fonts (:lang) and where lines start (dir)
         # are chosen by them, and probes must be set as the page is.
         lang = self.content.article.lang
         html = (f'<!doctype html><html lang="{lang}" dir="{direction(lang)}"><head>'
-                f'<meta charset="utf-8"><style>{css}</style></head>'
+                f'<meta charset="utf-8"></head>'
                 f'<body class="{body_class(self.target)}">{"".join(body)}</body></html>')
-        found = render.boxes(self.r.layout(html, self.base, self.what + " (copyfit)", self.roots),
-                             "data-probe")
+        found = render.boxes(self.r.layout(html, self.base, self.what + " (copyfit)", self.roots,
+                                           css=css), "data-probe")
         return {p.id: (found[p.id].height, found[p.id].lines, found[p.id].text_width)
                 for p in probes}
 
@@ -289,7 +294,7 @@ class Typesetter:
 
         def lay(size: float):
             css = f"{fit_css}\n:root {{ --body-size: {size:.2f}pt; }}"
-            doc = self.layout(css)[1]
+            doc = self.layout(css)
             return css, doc, len(doc.pages) - len(pad_pages(doc))
 
         def at(size: float):
@@ -355,13 +360,13 @@ class Typesetter:
     def typeset(self) -> tuple[str, object]:
         """Return the final HTML and laid-out document, with every fit applied."""
         css = ""
-        html, document = self.layout()
+        document = self.layout()
         fit_css = self.fit_css(document)
         if self.target.layout.body_fit:
             css, document = self.body_fit(fit_css)
         elif fit_css:
             css = fit_css
-            document = self.layout(css)[1]
+            document = self.layout(css)
         if fit_css:
             self.check_fits(document)
         document, pads = self.paginate(document)
