@@ -8,6 +8,7 @@ re-layout 3 % larger.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -224,3 +225,37 @@ def test_placard_slogans_fill_their_box(placard):
     roomy = [i for i, (h, box_h, w, box_w) in grown.items()
              if sizes[i] * CLOSE <= spec.max_pt and h <= box_h + 0.5 and w <= box_w + 0.5]
     assert not roomy, f"still fit 3 % larger, so the fit left room: {roomy} ({sizes})"
+
+
+@pytest.mark.parametrize("name", ["poster-a3", "flyer-a6", "placard-a3-landscape",
+                                  "leaflet-a4", "booklet-a5", "zine-a7"])
+def test_every_variant_sets_a_fitted_text_alike(name):
+    """Fitted boxes are placed from the trim, clear of the desk's edge, in every variant:
+    the press, desk and screen copies of a text (an edition's panel included) have the
+    same box and style, what the fit cache's key holds besides the text, so they are
+    measured once and set alike."""
+    import dataclasses
+
+    from pamphleteer import render
+    from pamphleteer.config import load_project
+    from pamphleteer.content import languages, load_content
+    from pamphleteer.editions import load_editions
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project = load_project(ROOT)
+    folder = project.content_dir
+    edition = load_editions(folder, languages(folder))[0]
+    content = dataclasses.replace(load_content(folder), edition=edition)
+    renderer = render.Renderer(project.fonts_dir)
+    keys = {}
+    for variant in ("press", "desk", "screen"):
+        [target] = plan(project, (name,), (variant,))
+        found = render.boxes(Typesetter(renderer, target, content,
+                                        geometry(target, project)).layout(), "data-fit")
+        keys[variant] = {
+            ident: (round(found[ident + "@box"].width, 2), round(found[ident + "@box"].height, 2),
+                    hashlib.sha256(render.style_signature(box).encode()).hexdigest())
+            for ident, box in found.items() if not ident.endswith("@box")}
+    assert keys["press"], "no fitted text found"
+    assert keys["press"] == keys["desk"] == keys["screen"]

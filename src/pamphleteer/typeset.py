@@ -18,6 +18,7 @@ from pamphleteer.content import Content, blocks, plain
 from pamphleteer.editions import direction, panel
 from pamphleteer.errors import RenderError
 from pamphleteer.layouts import css_properties, render_template, strings
+from pamphleteer.targets import DESK_MARGIN_MM
 
 if TYPE_CHECKING:
     from pamphleteer.config import Project
@@ -48,6 +49,7 @@ def geometry(target: Target, project: Project) -> dict[str, float]:
         "page_w": target.size.width_mm + 2 * bleed,
         "page_h": target.size.height_mm + 2 * bleed,
         "edge": target.variant.edge_mm,
+        "desk_edge": DESK_MARGIN_MM,
         "safe": max(safe, target.variant.edge_mm),
     }
 
