@@ -129,7 +129,8 @@ def test_manifest_lists_each_card_with_its_format(social):
                                                                              *SOCIAL[fmt])
 
 
-def test_no_timestamp_and_byte_identical_rebuild(social, tmp_path):
+def test_no_timestamp_and_byte_identical_rebuild(social, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # encoded afresh
     _build(tmp_path)
     for name, fmt in ALL:
         data = (social / "social" / f"{name}-{fmt}.png").read_bytes()
@@ -226,3 +227,18 @@ def test_an_editions_card_says_where_and_when_to_come():
     assert "Leeds Syria Solidarity" not in plain and "Miguel Lamas" in plain
     for part in ("Leeds Syria Solidarity", "December 12, 2026", "Leeds Central Library"):
         assert part in local
+
+
+def test_an_encoding_is_kept_and_gives_the_same_bytes(social, tmp_path, monkeypatch):
+    """Cards that come out of a rebuild pixel for pixel as before are not encoded again:
+    their PNG comes from the cache, byte for byte what the encoder gives."""
+    from pamphleteer import social as cards
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    image = card(social, "slogan-2", "square")
+    fresh = cards._encode(image, "a slogan")
+    assert cards.png(image, "a slogan") == fresh
+    monkeypatch.setattr(cards, "_encode", lambda *_: pytest.fail("encoded again"))
+    assert cards.png(image, "a slogan") == fresh
+    with pytest.raises(pytest.fail.Exception):  # other text: another PNG
+        cards.png(image, "another slogan")
