@@ -21,6 +21,7 @@ read, hashed or even stat'ed.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -206,13 +207,20 @@ def _printable_link(href: str) -> bool:
                                                      or bool(parts.netloc))
 
 
-def images(html: str) -> list[str]:
-    """The ``src`` of every image in sanitized content HTML, in order, once each."""
+@functools.lru_cache(maxsize=256)
+def images(html: str) -> tuple[str, ...]:
+    """The ``src`` of every image in sanitized content HTML, in order, once each.
+
+    Asked of every field every output reads, each time its key is computed (serve:
+    on every save): so a field without an image is not parsed, and one with images is
+    parsed once."""
+    if "<img" not in html:  # sanitized: every element is ours, named in lower case
+        return ()
     from tinyhtml5.parser import HTMLParser
 
     fragment = HTMLParser(namespace_html_elements=False).parse_fragment(html)
     found = (e.get("src") for e in fragment.iter() if e.tag == "img")
-    return list(dict.fromkeys(s for s in found if s and not _DATA_IMAGE_RE.match(s)))
+    return tuple(dict.fromkeys(s for s in found if s and not _DATA_IMAGE_RE.match(s)))
 
 
 # --- the renderer's URL fetcher ----------------------------------------------------------
