@@ -93,6 +93,17 @@ IMPOSED: dict[str, tuple[str, tuple[float, float], object]] = {
 }
 
 
+#: Posters and placards larger than a home printer's sheet, tiled on it: file -> (source,
+#: sheet). A4 for ISO sizes, Letter for US ones.
+TILED: dict[str, tuple[str, str]] = {
+    f"{target}-tiled-{sheet}.pdf": (f"{target}-desk.pdf", sheet)
+    for target, sheet in (("poster-a3", "a4"), ("poster-a2", "a4"),
+                          ("poster-tabloid", "letter"), ("poster-18x24in", "letter"),
+                          ("placard-a3-landscape", "a4"),
+                          ("placard-tabloid-landscape", "letter"))
+}
+
+
 @dataclass(frozen=True)
 class Expected:
     layout: str

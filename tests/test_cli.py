@@ -26,6 +26,7 @@ from helpers import (
     ROOT,
     STICKER_FILES,
     STICKERS,
+    TILED,
     assert_clean_failure,
     copy_project,
     expected_outputs,
@@ -419,7 +420,7 @@ def test_new_scaffolds_a_project_the_whole_kit_builds_from(tmp_path, monkeypatch
     build = run("build", "--jobs", "2")
     assert build.exit_code == 0, build.output
     made = len(list((folder / "dist").glob("*.pdf")))
-    assert made == len(expected_outputs()) + len(IMPOSED) + len(STICKER_FILES)
+    assert made == len(expected_outputs()) + len(IMPOSED) + len(TILED) + len(STICKER_FILES)
     assert_clean_failure(run("new", folder), 2)  # never overwrites
 
 

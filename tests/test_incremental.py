@@ -97,8 +97,10 @@ def replace(path: str, old: str, new: str):
     return edit
 
 
-#: The file imposed from a desk output of the small kit.
-IMPOSED = {"flyer-a6-4up-a4.pdf": "flyer-a6-desk.pdf"}
+#: The files imposed or tiled from desk outputs of the small kit.
+IMPOSED = {"flyer-a6-4up-a4.pdf": "flyer-a6-desk.pdf",
+           "poster-a3-tiled-a4.pdf": "poster-a3-desk.pdf",
+           "placard-a3-landscape-tiled-a4.pdf": "placard-a3-landscape-desk.pdf"}
 
 
 def desk(*names: str) -> set[str]:

@@ -34,6 +34,7 @@ from helpers import (
     ROOT,
     SOCIAL,
     STICKER_FILES,
+    TILED,
     assert_clean_failure,
     expected_outputs,
     package_version,
@@ -501,8 +502,8 @@ def test_installed_new_project_builds_the_whole_kit(new_project):
     assert manifest["content"] == "content/rent-strike"
     files = {e["file"]: e for e in manifest["outputs"]}
     slogans = read_slogans(new_project / "content" / "rent-strike")
-    assert set(files) == ({o.file for o in expected_outputs()} | set(IMPOSED) | STICKER_FILES
-                          | social_files(len(slogans)))
+    assert set(files) == ({o.file for o in expected_outputs()} | set(IMPOSED) | set(TILED)
+                          | STICKER_FILES | social_files(len(slogans)))
     for name, entry in files.items():
         assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == entry["sha256"], name
     with pikepdf.open(dist / "poster-a3-press.pdf") as pdf:
