@@ -206,6 +206,16 @@ def test_tiled_files_pass_strict_preflight(kit):
     assert result.exit_code == 0, result.output
 
 
+def test_a_tiled_file_alone_is_known_by_its_forms(kit, tmp_path):
+    """Without the manifest, check tells the sheets from the forms larger than them."""
+    import shutil
+
+    alone = tmp_path / "poster.pdf"
+    shutil.copy(kit.pdf("poster-a2-tiled-a4.pdf"), alone)
+    result = run("check", "--strict", alone)
+    assert result.exit_code == 0, result.output
+
+
 def test_tiled_files_follow_their_source_into_its_shard():
     targets = plan(load_project(ROOT), ("poster", "placard"), ("desk",))
     for index in (1, 2, 3):

@@ -437,8 +437,12 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
         return Output(target, error=f"{target.file}: {source.file} was not built; "
                                     "fix its error first")
     imposition, tiling, creep = target.imposition, target.tiling, job.project.paper_thickness_mm
-    key = inputs.key({"source": entry["sha256"], "imposition": imposition, "creep": creep}
-                     if tiling is None else {"source": entry["sha256"], "tiling": tiling})
+    if tiling is None:
+        key = inputs.key({"source": entry["sha256"], "imposition": imposition, "creep": creep})
+    else:  # and the fonts its labels are set in
+        fonts, fonts_dir = _label_fonts(job.project.fonts_dir), job.project.fonts_dir
+        key = inputs.key({"source": entry["sha256"], "tiling": tiling,
+                          "fonts": inputs.files_digest(list(fonts), fonts_dir)})
     if not job.force and manifest.fresh(target.file, key):
         return Output(target, skipped=True, inputs=key,
                       pages=manifest.entries[target.file]["pages"])
@@ -449,7 +453,7 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
     with pikepdf.open(job.out_dir / source.file) as src:
         if tiling is not None:
             grid = tile.grid_for(impose.page_size(src.pages[0]), tiling)
-            pdf = tile.tile(src, grid, source.name, _label_fonts(job.project.fonts_dir))
+            pdf = tile.tile(src, grid, source.name, fonts)
             pages = 1 + len(src.pages) * grid.cols * grid.rows
             made = {"tiled_from": source.file}
         else:

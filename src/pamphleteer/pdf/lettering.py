@@ -68,6 +68,7 @@ class Lettering:
             buffer = io.BytesIO()
             face.save(buffer)
             head, hhea = face["head"], face["hhea"]
+            cap = getattr(face.get("OS/2"), "sCapHeight", 0) or hhea.ascent
             ps_name = face["name"].getDebugName(6) or self.path.stem
         data = buffer.getvalue()
         # A subset's name has a six-letter tag: the same characters give the same tag.
@@ -86,7 +87,7 @@ class Lettering:
             Type=pikepdf.Name.FontDescriptor, FontName=base, Flags=NONSYMBOLIC,
             FontBBox=[round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)],
             ItalicAngle=0, Ascent=round(hhea.ascent * scale),
-            Descent=round(hhea.descent * scale), CapHeight=round(hhea.ascent * scale),
+            Descent=round(hhea.descent * scale), CapHeight=round(cap * scale),
             StemV=80, FontFile2=file))
         return pdf.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.Font, Subtype=pikepdf.Name.TrueType, BaseFont=base,

@@ -1,12 +1,13 @@
 """Tiling: a poster larger than a home printer's sheet, on sheets that overlap, to trim
 and glue together.
 
-Page 1 is a map of the sheets over the whole poster; then one page per sheet, each
-showing its part of the poster (the desk page as a form XObject, clipped: vector, its
-fonts embedded once) inside a band of marks and labels that keeps clear of the sheet's
-outer 5 mm, which home printers cannot reach. Each sheet overlaps the next one to its
-right and below by ``Tiling.overlap_mm``: that strip takes the glue, under the next sheet,
-whose left and top edges are trimmed along the marks.
+Page 1 is a map of the sheets over the whole poster; then, for each of its pages (a
+placard has one a slogan), one page per sheet, each showing its part of the poster (the
+desk page as a form XObject, clipped: vector, its fonts embedded once) inside a band of
+marks and labels that keeps clear of the sheet's outer 5 mm, which home printers cannot
+reach. Each sheet overlaps the next one to its right and below by
+``Tiling.overlap_mm``: that strip takes the glue, under the next sheet, whose left and
+top edges are trimmed along the marks.
 """
 
 from __future__ import annotations
