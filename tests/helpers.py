@@ -93,6 +93,17 @@ IMPOSED: dict[str, tuple[str, tuple[float, float], object]] = {
 }
 
 
+#: Posters and placards larger than a home printer's sheet, tiled on it: file -> (source,
+#: sheet). A4 for ISO sizes, Letter for US ones.
+TILED: dict[str, tuple[str, str]] = {
+    f"{target}-tiled-{sheet}.pdf": (f"{target}-desk.pdf", sheet)
+    for target, sheet in (("poster-a3", "a4"), ("poster-a2", "a4"),
+                          ("poster-tabloid", "letter"), ("poster-18x24in", "letter"),
+                          ("placard-a3-landscape", "a4"),
+                          ("placard-tabloid-landscape", "letter"))
+}
+
+
 @dataclass(frozen=True)
 class Expected:
     layout: str
@@ -282,10 +293,11 @@ def assert_clean_failure(result: Result, code: int) -> str:
 # --- pamphleteer serve ----------------------------------------------------------------------
 
 #: What the serve tests build: few and quick, yet every kind of output (a multi-page placard,
-#: a poster, a flyer with its imposed sheet).
+#: a poster, both tiled, a flyer with its imposed sheet).
 SERVE_TARGETS = ("placard-a3-landscape", "poster-a3", "flyer-a6")
 SERVE_FILES = tuple(f"{target}-{variant}.pdf" for target in SERVE_TARGETS
-                    for variant in VARIANTS) + ("flyer-a6-4up-a4.pdf",)
+                    for variant in VARIANTS) + (
+    "flyer-a6-4up-a4.pdf", "placard-a3-landscape-tiled-a4.pdf", "poster-a3-tiled-a4.pdf")
 
 
 @dataclass

@@ -26,6 +26,7 @@ from helpers import (
     ROOT,
     STICKER_FILES,
     STICKERS,
+    TILED,
     assert_clean_failure,
     copy_project,
     expected_outputs,
@@ -67,8 +68,11 @@ def test_list_shows_every_target_and_size():
     listed = {}
     for line in result.output.splitlines():
         match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen|press/labels|"
-                         r"social)\s", line)
+                         r"social)(/\S+)?\s", line)
         assert match, f"unexpected line: {line!r}"
+        made = set(filter(None, (match.group(5) or "").split("/")))  # from the desk file
+        assert made == {f[len(match.group(1)) + 1:-4] for f in {*IMPOSED, *TILED}
+                        if f.startswith(match.group(1) + "-")}, line
         if match.group(1).startswith("social-"):
             assert match.group(4) == "social"
             continue
@@ -338,8 +342,9 @@ def test_build_writes_outputs_and_manifest(tmp_path, project_dir):
                  "--jobs", "2")  # the parallel path, as users run it by default
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in out.glob("*.pdf"))
-    assert files == sorted(e.file for e in expected_outputs(("placard",)))
-    for name in files:
+    tiled = {f for f in TILED if f.startswith("placard-")}  # 1 map + 4 sheets a slogan
+    assert files == sorted({e.file for e in expected_outputs(("placard",))} | tiled)
+    for name in set(files) - tiled:
         with pikepdf.open(out / name) as pdf:
             assert len(pdf.pages) == len(SLOGANS)
     assert (out / "manifest.json").is_file()
@@ -419,7 +424,7 @@ def test_new_scaffolds_a_project_the_whole_kit_builds_from(tmp_path, monkeypatch
     build = run("build", "--jobs", "2")
     assert build.exit_code == 0, build.output
     made = len(list((folder / "dist").glob("*.pdf")))
-    assert made == len(expected_outputs()) + len(IMPOSED) + len(STICKER_FILES)
+    assert made == len(expected_outputs()) + len(IMPOSED) + len(TILED) + len(STICKER_FILES)
     assert_clean_failure(run("new", folder), 2)  # never overwrites
 
 

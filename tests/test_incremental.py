@@ -97,8 +97,10 @@ def replace(path: str, old: str, new: str):
     return edit
 
 
-#: The file imposed from a desk output of the small kit.
-IMPOSED = {"flyer-a6-4up-a4.pdf": "flyer-a6-desk.pdf"}
+#: The files imposed or tiled from desk outputs of the small kit.
+IMPOSED = {"flyer-a6-4up-a4.pdf": "flyer-a6-desk.pdf",
+           "poster-a3-tiled-a4.pdf": "poster-a3-desk.pdf",
+           "placard-a3-landscape-tiled-a4.pdf": "placard-a3-landscape-desk.pdf"}
 
 
 def desk(*names: str) -> set[str]:
@@ -144,7 +146,8 @@ def test_font_change_rebuilds_every_output(small):
          "--variant", "desk", "--json"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     status = events(result.stdout)
-    assert status.pop("flyer-a6-4up-a4.pdf") == "unchanged"  # its source's bytes are
+    for made in IMPOSED:  # their sources' bytes are, and the tiles' label fonts too
+        assert status.pop(made) == "unchanged", made
     assert status == {f: "built" for f in desk(*SMALL)}
 
 
@@ -155,7 +158,7 @@ def test_json_events_and_noop(small):
          "--variant", "desk", "--json"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert events(result.stdout) == {f: "unchanged" for f in desk(*SMALL) | set(IMPOSED)}
-    assert "0 built, 5 unchanged, 0 failed" in result.stderr
+    assert f"0 built, {len(SMALL) + len(IMPOSED)} unchanged, 0 failed" in result.stderr
 
 
 def test_tool_version_is_an_input(small, monkeypatch):
@@ -188,7 +191,7 @@ def test_force_rebuilds_with_identical_bytes(small):
     before = snapshot(out)
     log = build(project, out, *SMALL, "--variant", "desk", "--force")
     after = snapshot(out)
-    assert "5 built, 0 unchanged" in log
+    assert f"{len(SMALL) + len(IMPOSED)} built, 0 unchanged" in log
     assert {k: v[0] for k, v in before.items()} == {k: v[0] for k, v in after.items()}
 
 
@@ -328,7 +331,7 @@ def test_crashed_worker_fails_only_its_output(tmp_path, monkeypatch):
     assert "flyer-a6-desk.pdf was not built" in errors.pop("flyer-a6-4up-a4.pdf")
     assert errors == dict.fromkeys(["flyer-a6-press.pdf", "flyer-a6-screen.pdf",
                                     "poster-a3-desk.pdf", "poster-a3-press.pdf",
-                                    "poster-a3-screen.pdf"])
+                                    "poster-a3-screen.pdf", "poster-a3-tiled-a4.pdf"])
 
 
 def test_unexpected_exception_fails_only_its_output(tmp_path, monkeypatch):
@@ -361,8 +364,9 @@ def test_debug_prints_a_bugs_traceback(tmp_path, monkeypatch):
 
 def test_deleted_output_is_rebuilt_alone(small):
     project, out = small
-    (out / "poster-a3-desk.pdf").unlink()
-    assert rebuilt_after(small, lambda project: None) == desk("poster-a3")
+    # rebuilt with the same bytes, so its tiled file is kept as it was
+    assert rebuilt_after(small, lambda project: (out / "poster-a3-desk.pdf").unlink()) \
+        == desk("poster-a3")
     assert (out / "poster-a3-desk.pdf").is_file()
 
 

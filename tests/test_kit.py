@@ -19,6 +19,7 @@ from helpers import (
     PT_PER_MM,
     SOCIAL_TARGET_FILES,
     STICKER_FILES,
+    TILED,
     TOL_MM,
     expected_outputs,
     ids,
@@ -55,9 +56,10 @@ def test_kit_has_exactly_the_expected_outputs(kit):
     built = {name for name, o in kit.outputs.items() if o.error is None}
     failed = {name: o.error for name, o in kit.outputs.items() if o.error}
     assert not failed, f"outputs failed: {failed}"
-    assert built == {o.file for o in ALL} | set(IMPOSED) | STICKER_FILES | SOCIAL_TARGET_FILES
+    assert built == ({o.file for o in ALL} | set(IMPOSED) | set(TILED) | STICKER_FILES
+                     | SOCIAL_TARGET_FILES)
     on_disk = {p.name for p in kit.out_dir.glob("*.pdf")}
-    assert on_disk == {o.file for o in ALL} | set(IMPOSED) | STICKER_FILES
+    assert on_disk == {o.file for o in ALL} | set(IMPOSED) | set(TILED) | STICKER_FILES
     assert not [p.name for p in kit.out_dir.iterdir() if p.name.endswith(".tmp")], "temp files left"
 
 
@@ -324,7 +326,7 @@ def test_manifest_matches_files(kit):
     assert manifest["generator"] == f"pamphleteer {version}"
     assert manifest["content"] == "content/aleppo"
     entries = {e["file"]: e for e in manifest["outputs"]}
-    assert set(entries) == ({o.file for o in ALL} | set(IMPOSED) | STICKER_FILES
+    assert set(entries) == ({o.file for o in ALL} | set(IMPOSED) | set(TILED) | STICKER_FILES
                             | social_files(len(read_slogans())))
     for name, entry in entries.items():
         assert entry["sha256"] == hashlib.sha256((kit.out_dir / name).read_bytes()).hexdigest()

@@ -34,6 +34,7 @@ from helpers import (
     ROOT,
     SOCIAL,
     STICKER_FILES,
+    TILED,
     assert_clean_failure,
     expected_outputs,
     package_version,
@@ -63,7 +64,7 @@ def _origins(output: str) -> dict[str, str]:
     found = {}
     for line in output.splitlines():
         match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+(?:press/desk/screen|press/labels|social)"
-                         r"\s+(built-in|project)\b", line)
+                         r"(?:/\S+)?\s+(built-in|project)\b", line)  # /: imposed, tiled
         assert match, f"unexpected line: {line!r}"
         found[match[1]] = match[2]
     return found
@@ -88,7 +89,8 @@ def test_build_with_no_project(tmp_path, monkeypatch):
     result = run("build", "--content", content, *POSTER)
     assert result.exit_code == 0, result.output
     manifest = json.loads((work / "dist" / "manifest.json").read_text())
-    assert [e["file"] for e in manifest["outputs"]] == ["poster-a3-desk.pdf"]
+    assert [e["file"] for e in manifest["outputs"]] == ["poster-a3-desk.pdf",
+                                                        "poster-a3-tiled-a4.pdf"]
     assert manifest["content"] == content.as_posix()
     assert sorted(p.name for p in work.iterdir()) == ["dist"]  # nothing else written here
 
@@ -324,12 +326,13 @@ def test_a_copied_layout_builds_the_same_until_edited(tmp_path, monkeypatch):
     before = _digests(project / "dist")
     assert run("copy-layout", "poster").exit_code == 0
     result = run("build", *targets)
-    assert result.exit_code == 0 and "0 built, 3 unchanged" in result.output, result.output
+    assert result.exit_code == 0 and "0 built, 4 unchanged" in result.output, result.output
     style = project / "layouts" / "poster" / "style.css"
     style.write_text(style.read_text() + "\n:root { --accent: #1d4e89; }\n")
     assert run("build", *targets).exit_code == 0
     after = _digests(project / "dist")
-    assert {f for f in before if before[f] != after[f]} == {"poster-a3-desk.pdf"}
+    assert {f for f in before if before[f] != after[f]} == {"poster-a3-desk.pdf",
+                                                            "poster-a3-tiled-a4.pdf"}
 
 
 # --- system libraries ------------------------------------------------------------------
@@ -501,8 +504,8 @@ def test_installed_new_project_builds_the_whole_kit(new_project):
     assert manifest["content"] == "content/rent-strike"
     files = {e["file"]: e for e in manifest["outputs"]}
     slogans = read_slogans(new_project / "content" / "rent-strike")
-    assert set(files) == ({o.file for o in expected_outputs()} | set(IMPOSED) | STICKER_FILES
-                          | social_files(len(slogans)))
+    assert set(files) == ({o.file for o in expected_outputs()} | set(IMPOSED) | set(TILED)
+                          | STICKER_FILES | social_files(len(slogans)))
     for name, entry in files.items():
         assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == entry["sha256"], name
     with pikepdf.open(dist / "poster-a3-press.pdf") as pdf:
@@ -524,7 +527,7 @@ def test_installed_build_with_no_project(installed, new_project, tmp_path):
     manifest = json.loads((work / "dist" / "manifest.json").read_text())
     assert {e["file"] for e in manifest["outputs"]} == {
         f"{t}-{v}.pdf" for t in ("poster-a3", "flyer-a6") for v in ("press", "desk", "screen")
-    } | {"flyer-a6-4up-a4.pdf"}
+    } | {"flyer-a6-4up-a4.pdf", "poster-a3-tiled-a4.pdf"}
     assert list(tmp_path.glob("**/pamphleteer.toml")) == []
 
 
@@ -552,5 +555,6 @@ def test_installed_copy_layout_changes_only_the_posters(installed, new_project, 
     assert set(after) == set(before)
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {f"poster-{size}-{variant}.pdf" for size in KIT["poster"][1]
-                       for variant in ("press", "desk", "screen")}
+                       for variant in ("press", "desk", "screen")} | {
+        f for f in TILED if f.startswith("poster-")}  # tiled from the changed desk files
 

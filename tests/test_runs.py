@@ -34,7 +34,8 @@ def test_languages_each_in_a_folder(content, tmp_path):
     for lang, slogans in (("en", read_slogans(content)),
                           ("es", read_slogans(content, "slogans.es.md"))):
         manifest = json.loads((out / lang / "manifest.json").read_text())
-        assert [e["file"] for e in manifest["outputs"]] == ["placard-a3-landscape-desk.pdf"]
+        assert [e["file"] for e in manifest["outputs"]] == [
+            "placard-a3-landscape-desk.pdf", "placard-a3-landscape-tiled-a4.pdf"]
         pages = pdf_texts(out / lang / "placard-a3-landscape-desk.pdf")
         assert [squash(p) for p in pages] == [squash(s) for s in slogans]
 
@@ -61,8 +62,9 @@ def test_all_editions_copy_rather_than_render_again(content, tmp_path):
     assert result.exit_code == 0, result.output
     events = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     seconds = {e["file"]: e["seconds"] for e in events}
-    assert seconds["york/placard-a3-landscape-desk.pdf"] == 0
-    assert seconds["leeds/placard-a3-landscape-desk.pdf"] > 0
+    for made in ("desk", "tiled-a4"):  # the tiles too: made from the same desk file
+        assert seconds[f"york/placard-a3-landscape-{made}.pdf"] == 0
+        assert seconds[f"leeds/placard-a3-landscape-{made}.pdf"] > 0
 
 
 @pytest.mark.parametrize("args, needles, code", [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -548,9 +549,9 @@ def copy_layout_command(name, new_name, project):
 @cli.command("list")
 @project_option
 def list_command(project):
-    """List the targets, their sizes and variants, and where each layout comes from:
-    built-in, or the project's own layouts/ (which replace built-in ones of the same
-    name)."""
+    """List the targets, their sizes and variants (and the files imposed or tiled from
+    the desk file), and where each layout comes from: built-in, or the project's own
+    layouts/ (which replace built-in ones of the same name)."""
     p = _project(project)
     seen = set()
     for t in plan(p, (), tuple(VARIANTS)):
@@ -558,8 +559,13 @@ def list_command(project):
             continue
         seen.add(t.name)
         origin = "built-in" if t.layout.folders[0].parent == BUILTIN_LAYOUTS else "project"
+        # and the files made from the desk file: "4up-a4", "imposed-a4", "tiled-letter"
+        desk = dataclasses.replace(t, variant=VARIANTS["desk"])
+        made = [i.file[len(t.name) + 1:-len(".pdf")] for i in desk.impositions()
+                if "desk" in t.layout.variants]
         click.echo(f"{t.name:<28} {t.size.width_mm:g}×{t.size.height_mm:g} mm  "
-                   f"{'/'.join(t.layout.variants):<17} {origin:<8}  {t.layout.description}")
+                   f"{'/'.join((*t.layout.variants, *made)):<32} {origin:<8}  "
+                   f"{t.layout.description}")
 
 
 class _Progress:

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from pamphleteer import contain
-from pamphleteer.errors import ContentError
+from pamphleteer.errors import ContentError, RenderError
 
 #: Characters the renderer handles without drawing a glyph.
 _INVISIBLE = {"Zs", "Zl", "Zp", "Cf", "Mn", "Me", "Cc"}
@@ -23,6 +23,19 @@ def font_files(fonts_dir: Path) -> list[Path]:
     symlink that leads out of it: see ``contain``)."""
     return sorted(p for p in contain.files_below(fonts_dir)
                   if p.suffix.lower() in (".ttf", ".otf"))
+
+
+def bundled_font(fonts_dir: Path, preferred: tuple[str, ...], suffixes: tuple[str, ...],
+                 purpose: str) -> Path:
+    """The first of ``preferred`` (paths in ``fonts_dir``) there is, else the folder's first
+    font ending in one of ``suffixes``: a bundled font, never a system one, so what is
+    drawn with it looks the same on every machine."""
+    candidates = [fonts_dir / p for p in preferred if (fonts_dir / p).is_file()]
+    candidates += [p for p in font_files(fonts_dir) if p.suffix.lower() in suffixes]
+    if not candidates:
+        raise RenderError(f"{fonts_dir}: no {' or '.join(suffixes)} font to {purpose} with; "
+                          "add one to the fonts folder")
+    return candidates[0]
 
 
 @cache

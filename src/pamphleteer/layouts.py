@@ -47,6 +47,7 @@ VARIANT_NAMES = ("press", "desk", "screen", "labels", "social")
 DEFAULT_VARIANTS = ("press", "desk", "screen")
 #: Sheets that imposed files are printed on, portrait, in mm.
 SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
+US_UNIT_MM = 25.4 / 8  # US paper sizes are whole eighths of an inch; ISO ones never are
 #: Ways to fold one sheet into a booklet, besides saddle stitching ([impose] fold).
 FOLDS = ("zine",)
 
@@ -140,6 +141,32 @@ class Imposition:
     sheet: str
     grid: tuple[int, int] | None = None
     fold: str | None = None  # "zine": eight pages on one side, folded and cut (FOLDS)
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """A page larger than a home printer's sheet, printed on several sheets that overlap
+    by ``overlap_mm``, to trim and glue together (see ``pdf/tile.py``)."""
+
+    sheet: str
+    overlap_mm: float = 10.0
+
+
+def home_tiling(size: Size) -> Tiling | None:
+    """How ``size`` is printed at home: on Letter if it is a US size (its sides whole
+    eighths of an inch: tabloid, 18 × 24 in), else on A4; None if the sheet holds it.
+
+    Inferred from the size itself, so every layout's sizes, a project's own too, get
+    tiles without a setting: a US printer has Letter paper, anyone else A4.
+    """
+    us = all(abs(v / US_UNIT_MM - round(v / US_UNIT_MM)) < 0.02
+             for v in (size.width_mm, size.height_mm))
+    sheet = "letter" if us else "a4"
+    short, long = sorted((size.width_mm, size.height_mm))
+    w, h = SHEETS[sheet]
+    if short <= w + 0.01 and long <= h + 0.01:  # a desk page is its own sheet: A4 on A4
+        return None
+    return Tiling(sheet)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ from pamphleteer.outputs import (
 from pamphleteer.targets import DESK_MARGIN_MM, VARIANTS, Target, imposed, plan, shard
 from pamphleteer.units import PT_PER_MM, PX_PER_MM
 
+#: The faces of a tiled file's labels, in the fonts folder (else its first TrueType font).
+LABEL_FONTS = ("charis-sil/CharisSIL-Regular.ttf", "charis-sil/CharisSIL-Bold.ttf")
+
 if TYPE_CHECKING:
     from pamphleteer.content import Content
     from pamphleteer.editions import Edition
@@ -418,23 +421,28 @@ def _shared(job: Job, target: Target, key: str, siblings: list[Manifest]) -> Out
 
 def impose_output(job: Job, target: Target, manifest: Manifest,
                   siblings: list[Manifest] = ()) -> Output:
-    """Impose a desk file onto sheets, unless it and the settings are as last time (or
-    a sibling folder has it already)."""
+    """Impose or tile a desk file onto sheets, unless it and the settings are as last
+    time (or a sibling folder has it already)."""
     import pikepdf
 
     from pamphleteer import inputs
     from pamphleteer.check import bundled_font_names
-    from pamphleteer.pdf import impose, metadata
+    from pamphleteer.pdf import impose, metadata, tile
 
     if target.calibration:
         return calibration_output(job, target, manifest)
-    source = dataclasses.replace(target, imposition=None)
+    source = target.source
     entry = manifest.entries.get(source.file)
     if entry is None:
         return Output(target, error=f"{target.file}: {source.file} was not built; "
                                     "fix its error first")
-    imposition, creep = target.imposition, job.project.paper_thickness_mm
-    key = inputs.key({"source": entry["sha256"], "imposition": imposition, "creep": creep})
+    imposition, tiling, creep = target.imposition, target.tiling, job.project.paper_thickness_mm
+    if tiling is None:
+        key = inputs.key({"source": entry["sha256"], "imposition": imposition, "creep": creep})
+    else:  # and the fonts its labels are set in
+        fonts, fonts_dir = _label_fonts(job.project.fonts_dir), job.project.fonts_dir
+        key = inputs.key({"source": entry["sha256"], "tiling": tiling,
+                          "fonts": inputs.files_digest(list(fonts), fonts_dir)})
     if not job.force and manifest.fresh(target.file, key):
         return Output(target, skipped=True, inputs=key,
                       pages=manifest.entries[target.file]["pages"])
@@ -443,12 +451,22 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
     started = time.perf_counter()
     buffer = io.BytesIO()
     with pikepdf.open(job.out_dir / source.file) as src:
-        if imposition.grid:
-            pdf = impose.impose_grid(src, imposition.sheet, *imposition.grid)
-        elif imposition.fold == "zine":
-            pdf = impose.impose_zine(src, imposition.sheet)
+        if tiling is not None:
+            grid = tile.grid_for(impose.page_size(src.pages[0]), tiling)
+            pdf = tile.tile(src, grid, source.name, fonts)
+            pages = 1 + len(src.pages) * grid.cols * grid.rows
+            made = {"tiled_from": source.file}
         else:
-            pdf = impose.impose_booklet(src, imposition.sheet, creep)
+            if imposition.grid:
+                pdf = impose.impose_grid(src, imposition.sheet, *imposition.grid)
+            elif imposition.fold == "zine":
+                pdf = impose.impose_zine(src, imposition.sheet)
+            else:
+                pdf = impose.impose_booklet(src, imposition.sheet, creep)
+            pages = 1 if imposition.grid or imposition.fold else entry["pages"] // 2
+            made = {"imposed_from": source.file,
+                    "duplex": None if imposition.grid or imposition.fold
+                    else "flip on short edge"}
         pdf.docinfo["/Title"] = src.docinfo.get("/Title", "")
         metadata.set_dates(pdf, job.source_date_epoch)
         pdf.save(buffer, deterministic_id=True, compress_streams=True,
@@ -457,24 +475,28 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
     with pikepdf.open(io.BytesIO(data)) as written:
         box = written.pages[0].mediabox
         sheet_mm = [round(float(box[2]) / PT_PER_MM, 1), round(float(box[3]) / PT_PER_MM, 1)]
-        pages = len(written.pages)
+        written_pages = len(written.pages)
     details = {"page_rule": "fixed", "safe_mm": DESK_MARGIN_MM, "viewing_cm": 30.0}
-    entry = {"variant": "desk", "trim_mm": sheet_mm, "bleed_mm": 0.0,
-             "pages": 1 if imposition.grid or imposition.fold else entry["pages"] // 2,
-             **details}
+    entry = {"variant": "desk", "trim_mm": sheet_mm, "bleed_mm": 0.0, "pages": pages,
+             **made, **details}
     findings = _preflight(data, target.file, entry, job.project,
                           bundled_font_names(job.project.fonts_dir))
     write_atomic(job.out_dir / target.file, data)
     return Output(
-        target, pages=pages, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
-        seconds=time.perf_counter() - started, inputs=key,
-        details={
-            "trim_mm": sheet_mm, "sheet": imposition.sheet, "imposed_from": source.file,
-            "duplex": None if imposition.grid or imposition.fold else "flip on short edge",
-            **details,
-        },
+        target, pages=written_pages, sha256=hashlib.sha256(data).hexdigest(),
+        bytes=len(data), seconds=time.perf_counter() - started, inputs=key,
+        details={"trim_mm": sheet_mm, "sheet": (tiling or imposition).sheet, **made,
+                 **details},
         findings=findings,
     )
+
+
+def _label_fonts(fonts_dir: Path) -> tuple[Path, Path]:
+    """The regular and bold faces a tiled file's labels are set in."""
+    from pamphleteer.glyphs import bundled_font
+
+    return tuple(bundled_font(fonts_dir, (name,), (".ttf",), "label a tiled poster's sheets")
+                 for name in LABEL_FONTS)
 
 
 def _calibration_prints(job: Job, targets: list[Target], on_output) -> list[Output]:

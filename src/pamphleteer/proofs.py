@@ -132,13 +132,10 @@ def _font(fonts_dir: Path, preferred: tuple[str, ...], size: int):
     """A bundled font, never a system one: the sheet looks the same on every machine."""
     from PIL import ImageFont
 
-    from pamphleteer.glyphs import font_files
+    from pamphleteer.glyphs import bundled_font
 
-    candidates = [fonts_dir / p for p in preferred if (fonts_dir / p).is_file()]
-    candidates += font_files(fonts_dir)
-    if not candidates:
-        raise RenderError(f"{fonts_dir}: no .ttf or .otf font to label the contact sheet with")
-    return ImageFont.truetype(str(candidates[0]), size)
+    path = bundled_font(fonts_dir, preferred, (".ttf", ".otf"), "label the contact sheet")
+    return ImageFont.truetype(str(path), size)
 
 
 @dataclass

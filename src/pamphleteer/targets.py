@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 from pamphleteer.config import Project
 from pamphleteer.errors import UsageError
-from pamphleteer.layouts import Imposition, LabelSheet, Layout, Size, load_layouts
+from pamphleteer.layouts import (
+    Imposition,
+    LabelSheet,
+    Layout,
+    Size,
+    Tiling,
+    home_tiling,
+    load_layouts,
+)
 from pamphleteer.outputs import IMAGE_FOLDER
 
 DESK_MARGIN_MM = 5.0  # desk printers cannot print the outer ~5 mm of the sheet
@@ -49,6 +57,7 @@ class Target:
     size: Size
     variant: Variant
     imposition: Imposition | None = None  # set: this output is the desk file imposed
+    tiling: Tiling | None = None  # set: this output is the desk file tiled on home sheets
     sheet: LabelSheet | None = None  # set: the art at a label's size, on this sheet
     calibration: bool = False  # set: the sheet's label outlines alone, to test a printer
 
@@ -63,6 +72,8 @@ class Target:
         if self.sheet is not None:
             suffix = "-calibration" if self.calibration else ""
             return f"{self.name}-{self.sheet.name}{suffix}.pdf"
+        if self.tiling is not None:
+            return f"{self.name}-tiled-{self.tiling.sheet}.pdf"
         imposition = self.imposition
         if imposition is None:
             return f"{self.name}-{self.variant.name}.pdf"
@@ -84,19 +95,29 @@ class Target:
         own = self.layout.bleed_mm
         return project.bleed_mm if own is None else own
 
+    @property
+    def source(self) -> Target:
+        """The desk file an imposed or tiled file is made from (itself for any other)."""
+        return dataclasses.replace(self, imposition=None, tiling=None)
+
     def impositions(self) -> list[Target]:
-        """The imposed files made from this output: desk pages only, where the layout
-        asks for them; and a label sheet's calibration print."""
+        """The files made from this output: from desk pages, imposed where the layout asks
+        for it, and tiled where the page is larger than a home printer's sheet (a poster,
+        a placard); and a label sheet's calibration print."""
         if self.sheet is not None:
             return [] if self.calibration else [dataclasses.replace(self, calibration=True)]
-        imposition = self.layout.impose.get(self.size.name)
-        if self.variant.name != "desk" or imposition is None or self.imposition is not None:
+        if self.variant.name != "desk" or self.imposition or self.tiling:
             return []
-        return [dataclasses.replace(self, imposition=imposition)]
+        made = []
+        if imposition := self.layout.impose.get(self.size.name):
+            made.append(dataclasses.replace(self, imposition=imposition))
+        if tiling := home_tiling(self.size):
+            made.append(dataclasses.replace(self, tiling=tiling))
+        return made
 
 
 def imposed(targets: list[Target]) -> list[Target]:
-    """Every imposed file made from ``targets``."""
+    """Every imposed or tiled file made from ``targets``."""
     return [i for t in targets for i in t.impositions()]
 
 

@@ -65,6 +65,7 @@ class Expected:
     ink_limit: float = 300.0  # total area coverage, per cent
     pdfx: str | None = None  # the PDF/X version the file must declare
     cut: bool = False  # every page must carry a CutContour die line (die-cut stickers)
+    tiles: bool = False  # pages show clipped parts of a larger page (a tiled poster)
 
 
 @dataclass(frozen=True)

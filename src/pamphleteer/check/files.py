@@ -34,25 +34,26 @@ def expected_from_entry(entry: dict, ink_limit: float) -> Expected:
         ink_limit=ink_limit,
         pdfx=entry.get("pdfx"),
         cut=isinstance(entry.get("cut"), dict),
+        tiles="tiled_from" in entry,
     )
 
 
 def infer_expected(path: Path, data: bytes, bleed_mm: float, ink_limit: float) -> Expected:
     """For a PDF with no manifest entry: judge it by its name, else by its features."""
     variant = next((v for v in VARIANT_SUFFIXES if path.stem.endswith(f"-{v}")), None)
-    cut = False
+    cut = tiles = False
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             if variant is None:
                 variant = ("press" if "/OutputIntents" in pdf.Root
                            else "screen" if "/StructTreeRoot" in pdf.Root else "desk")
-            cut = _has_cut(pdf)
+            cut, tiles = _has_cut(pdf), _has_tiles(pdf)
     except (pikepdf.PdfError, pikepdf.PasswordError):
         variant = variant or "desk"  # it does not open: run() says why
     if cut:  # a die-cut file: sticker printers ask 2 mm past the cut line
         bleed_mm = min(bleed_mm, DIE_CUT_BLEED_MM)
     return Expected(variant=variant, bleed_mm=bleed_mm if variant == "press" else 0.0,
-                    ink_limit=ink_limit, cut=cut)
+                    ink_limit=ink_limit, cut=cut, tiles=tiles)
 
 
 def _has_cut(pdf: pikepdf.Pdf) -> bool:
@@ -65,6 +66,24 @@ def _has_cut(pdf: pikepdf.Pdf) -> bool:
         for space in spaces.values():
             if (isinstance(space, pikepdf.Array) and len(space) > 1
                     and space[0] == "/Separation" and space[1] == "/CutContour"):
+                return True
+    return False
+
+
+def _has_tiles(pdf: pikepdf.Pdf) -> bool:
+    """Whether a page shows a form larger than itself: a tiled poster's sheet, which shows
+    a clipped part of the poster's page (``pdf/tile.py``)."""
+    for page in pdf.pages[:1000]:
+        width, height = (abs(float(a) - float(b)) for a, b in zip(
+            page.mediabox[2:], page.mediabox[:2], strict=True))
+        forms = page.obj.get("/Resources", {}).get("/XObject", {})
+        if not isinstance(forms, pikepdf.Dictionary):
+            continue
+        for form in forms.values():
+            box = form.get("/BBox") if isinstance(form, pikepdf.Stream) else None
+            if (isinstance(box, pikepdf.Array) and len(box) == 4
+                    and (abs(float(box[2]) - float(box[0])) > width + 1
+                         or abs(float(box[3]) - float(box[1])) > height + 1)):
                 return True
     return False
 

@@ -48,6 +48,12 @@ def saddle_stitch_order(pages: int, right_to_left: bool = False) -> list[tuple[i
     return sides
 
 
+def page_size(page: pikepdf.Page) -> tuple[float, float]:
+    """A page's width and height, pt, from its MediaBox."""
+    box = page.mediabox
+    return float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
+
+
 def sheet_for(sheet: str, cells: tuple[int, int], page_pt: tuple[float, float]):
     """The sheet's size in pt, turned to the orientation the grid of pages tiles."""
     w, h = (v * PT_PER_MM for v in SHEETS[sheet])
@@ -57,7 +63,8 @@ def sheet_for(sheet: str, cells: tuple[int, int], page_pt: tuple[float, float]):
     return w, h
 
 
-def _tick(x0: float, y0: float, x1: float, y1: float) -> str:
+def stroke(x0: float, y0: float, x1: float, y1: float) -> str:
+    """A straight line, stroked in the current colour and width (marks, folds, cuts)."""
     return f"{x0:.3f} {y0:.3f} m {x1:.3f} {y1:.3f} l S"
 
 
@@ -66,9 +73,9 @@ def _edge_ticks(w: float, h: float, xs: list[float], ys: list[float]) -> str:
     start, end = TICK_FROM_MM * PT_PER_MM, (TICK_FROM_MM + TICK_LENGTH_MM) * PT_PER_MM
     lines = [f"q 0 0 0 1 K {TICK_WIDTH_PT} w 0 J"]
     for x in xs:
-        lines += [_tick(x, start, x, end), _tick(x, h - start, x, h - end)]
+        lines += [stroke(x, start, x, end), stroke(x, h - start, x, h - end)]
     for y in ys:
-        lines += [_tick(start, y, end, y), _tick(w - start, y, w - end, y)]
+        lines += [stroke(start, y, end, y), stroke(w - start, y, w - end, y)]
     lines.append("Q")
     return "\n".join(lines)
 
@@ -78,8 +85,7 @@ def impose(src: pikepdf.Pdf, sheet: tuple[float, float], sides: list[list[Placem
     """A new PDF of ``sheet``-sized pages, each with the source pages placed on it."""
     out = pikepdf.new()
     forms = [out.copy_foreign(page.as_form_xobject()) for page in src.pages]
-    sizes = [(float(p.mediabox[2]) - float(p.mediabox[0]),
-              float(p.mediabox[3]) - float(p.mediabox[1])) for p in src.pages]
+    sizes = [page_size(p) for p in src.pages]
     for side in sides:
         page = out.add_blank_page(page_size=sheet)
         xobjects = pikepdf.Dictionary()
@@ -110,8 +116,7 @@ def impose_booklet(src: pikepdf.Pdf, sheet_name: str, creep_mm: float = 0.0) -> 
     per sheet outside it. A document that reads right to left (Arabic, Hebrew: see
     ``metadata.set_right_to_left``) is bound on the right.
     """
-    box = src.pages[0].mediabox
-    page_w, page_h = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
+    page_w, page_h = page_size(src.pages[0])
     w, h = sheet_for(sheet_name, (2, 1), (page_w, page_h))
     x0, y0 = (w - 2 * page_w) / 2, (h - page_h) / 2
     sides = []
@@ -125,8 +130,7 @@ def impose_booklet(src: pikepdf.Pdf, sheet_name: str, creep_mm: float = 0.0) -> 
 
 def impose_grid(src: pikepdf.Pdf, sheet_name: str, cols: int, rows: int) -> pikepdf.Pdf:
     """One page repeated cols × rows on a sheet, at 100 %, with cut ticks between them."""
-    box = src.pages[0].mediabox
-    page_w, page_h = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
+    page_w, page_h = page_size(src.pages[0])
     w, h = sheet_for(sheet_name, (cols, rows), (page_w, page_h))
     x0, y0 = (w - cols * page_w) / 2, (h - rows * page_h) / 2
     side = [Placement(0, x0 + c * page_w, y0 + r * page_h)
@@ -176,11 +180,11 @@ def _zine_marks(x0: float, y0: float, page_w: float, page_h: float,
     ops = [f"q 0 0 0 {ZINE_FOLD_GREY} K {ZINE_FOLD_WIDTH_PT} w 0 J [2 2] 0 d"]
     for c in range(1, 4):
         x = x0 + c * page_w
-        ops.append(_tick(x, y0, x, y0 + 2 * page_h))
-    ops += [_tick(x0, mid_y, x0 + page_w, mid_y), _tick(x0 + 3 * page_w, mid_y, right, mid_y)]
+        ops.append(stroke(x, y0, x, y0 + 2 * page_h))
+    ops += [stroke(x0, mid_y, x0 + page_w, mid_y), stroke(x0 + 3 * page_w, mid_y, right, mid_y)]
     ops.append("Q")
     ops.append(f"q 0 0 0 1 K {ZINE_CUT_WIDTH_PT} w 0 J "
-               f"{_tick(x0 + page_w, mid_y, x0 + 3 * page_w, mid_y)} Q")
+               f"{stroke(x0 + page_w, mid_y, x0 + 3 * page_w, mid_y)} Q")
     ch = ZINE_DIAGRAM_ROW_MM * PT_PER_MM
     cw = ch * page_w / page_h
     width = 9 * cw + 2 * ZINE_DIAGRAM_GAP_MM * PT_PER_MM
@@ -197,10 +201,10 @@ def _zine_diagram(left: float, top: float, cw: float, ch: float, cover_column: i
     bottom = top - 2 * ch
     ops = [f"q 0 0 0 0.25 k {left + cover_column * cw:.3f} {bottom:.3f} {cw:.3f} {ch:.3f} re f",
            f"{grey} {left:.3f} {bottom:.3f} {4 * cw:.3f} {2 * ch:.3f} re S [0.5 0.5] 0 d"]
-    ops += [_tick(left + c * cw, bottom, left + c * cw, top) for c in range(1, 4)]
-    ops += [_tick(left, bottom + ch, left + cw, bottom + ch),
-            _tick(left + 3 * cw, bottom + ch, left + 4 * cw, bottom + ch), "Q"]
-    ops.append(f"q 0 0 0 1 K 0.6 w 0 J {_tick(left + cw, bottom + ch, left + 3 * cw, bottom + ch)}"
+    ops += [stroke(left + c * cw, bottom, left + c * cw, top) for c in range(1, 4)]
+    ops += [stroke(left, bottom + ch, left + cw, bottom + ch),
+            stroke(left + 3 * cw, bottom + ch, left + 4 * cw, bottom + ch), "Q"]
+    ops.append(f"q 0 0 0 1 K 0.6 w 0 J {stroke(left + cw, bottom + ch, left + 3 * cw, bottom + ch)}"
                " Q")
 
     def push(x: float, y: float, towards: float) -> str:  # a small filled triangle
@@ -218,7 +222,7 @@ def _zine_diagram(left: float, top: float, cw: float, ch: float, cover_column: i
     x, y = left + 4 * cw + gap, bottom + ch / 2
     ops.append(then(x - gap / 2))
     ops.append(f"q {grey} {x:.3f} {y:.3f} {4 * cw:.3f} {ch:.3f} re S Q")
-    ops.append(f"q 0 0 0 1 K 0.6 w 0 J {_tick(x + cw, y + ch, x + 3 * cw, y + ch)} Q")
+    ops.append(f"q 0 0 0 1 K 0.6 w 0 J {stroke(x + cw, y + ch, x + 3 * cw, y + ch)} Q")
     ops.append(f"q 0 0 0 1 k {push(x - 1.2 * PT_PER_MM, y + ch / 2, 1)} "
                f"{push(x + 4 * cw + 1.2 * PT_PER_MM, y + ch / 2, -1)} Q")
     # The zine: one panel, the cover.
@@ -234,8 +238,7 @@ def impose_zine(src: pikepdf.Pdf, sheet_name: str) -> pikepdf.Pdf:
     print at 100 %, fold, cut, fold (see ``zine_order``). No staples, no duplex."""
     if len(src.pages) != 8:
         raise ValueError(f"a one-sheet zine has 8 pages, not {len(src.pages)}")
-    box = src.pages[0].mediabox
-    page_w, page_h = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
+    page_w, page_h = page_size(src.pages[0])
     w, h = sheet_for(sheet_name, (4, 2), (page_w, page_h))
     x0, y0 = (w - 4 * page_w) / 2, (h - 2 * page_h) / 2
     top, bottom = zine_order(reads_right_to_left(src))

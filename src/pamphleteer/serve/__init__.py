@@ -108,11 +108,11 @@ class Live:
             for p in pages]
         return {
             "file": t.file, "layout": t.layout.name, "size": t.size.name,
-            "variant": "imposed" if t.imposition else t.variant.name,
-            # An imposed file's trim is its sheet, which only its pages know.
+            "variant": "imposed" if t.imposition else "tiled" if t.tiling else t.variant.name,
+            # An imposed or tiled file's trim is its sheet, which only its pages know.
             "trim_mm": list(shown[0]["trim_mm"][2:]) if shown
             else [t.size.width_mm, t.size.height_mm],
-            "safe_mm": None if t.imposition else geometry(t, self.job.project)["safe"],
+            "safe_mm": None if t.imposition or t.tiling else geometry(t, self.job.project)["safe"],
             "pages": shown,
             "findings": findings,
         }
