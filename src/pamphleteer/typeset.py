@@ -186,8 +186,12 @@ class Typesetter:
 
     def layout(self, extra_css: str = ""):
         html = self.html(extra_css)
-        return html, self.r.layout(html, self.base, self.what, self.roots,
-                                   self.target.layout.stylesheets())
+        return html, self.lay_out(html)
+
+    def lay_out(self, html: str):
+        """Lay out a document of this target (its own, or a risograph drum's)."""
+        return self.r.layout(html, self.base, self.what, self.roots,
+                             self.target.layout.stylesheets())
 
     def fit_css(self, document) -> str:
         """Fit every ``data-fit`` element of the layout into its box (see copyfit)."""
