@@ -10,11 +10,16 @@ Black overprints the accent rather than knocking it out: the accent drum is inke
 black text too, so a drum that lands a fraction of a millimetre off leaves no white
 gap. Type reversed out of the accent (paper-coloured text) does knock out, on the
 accent drum, since paper is the absence of ink. Large flat areas of ink smear and jam
-the drum past about 85 %, so the accent is laid at 85 %; text stays at 100 %.
+the drum past about 85 %, so the accent is laid at 85 %; text stays at 100 %, but for
+type so large that its strokes are flat areas themselves (``--ink-solid``, which a
+layout gives such type: the placard's slogan). A role a drum does not print is
+transparent there: WeasyPrint draws it at zero opacity, so it inks nothing and every
+drum's page keeps the text layer.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 #: Riso inks by the names shops use, with their display colours (sRGB) as published for
@@ -49,6 +54,8 @@ INKS: dict[str, tuple[int, int, int]] = {
 DEFAULT_INKS = ("black", "bright-red")
 KEY_INK = "black"  # the drum the text goes on, when it is one of the inks
 MAX_TINT = 0.85  # the most ink a large flat area may lay on a drum
+MARGIN_MM = 5.0  # the machine grips the paper there and cannot print it
+PAPER_MM = (297.0, 431.8)  # its largest paper, A3 (297 × 420) and tabloid (11 × 17 in)
 ONE_INK_ACCENT = 0.5  # one drum: the accent is this tint of it, under the 100 % text
 PAPER_RGB = (255, 255, 255)
 
@@ -71,7 +78,7 @@ class Drum:
 def grey(tint: float) -> str:
     """``tint`` of full ink as an RGB grey (black is full ink); the separation's colours
     are then made DeviceGray (``pdf.grey``)."""
-    level = round(255 * (1 - tint))
+    level = math.ceil(255 * (1 - tint))  # never more ink than asked for
     return f"rgb({level}, {level}, {level})"
 
 
@@ -94,14 +101,16 @@ def drums(inks: tuple[str, ...]) -> list[Drum]:
     """
     key = key_drum(inks)
     if len(inks) == 1:
-        return [Drum(key, {"ink": grey(1), "accent": grey(ONE_INK_ACCENT),
-                           "accent-ink": KNOCK_OUT, "paper": KNOCK_OUT})]
+        return [Drum(key, {"ink": grey(1), "ink-solid": grey(MAX_TINT),
+                           "accent": grey(ONE_INK_ACCENT), "accent-ink": KNOCK_OUT,
+                           "paper": KNOCK_OUT})]
     roles = {
         # the text; nothing for the accent, whose reversed type is the paper showing
-        "key": {"ink": grey(1), "accent": NONE, "accent-ink": NONE, "paper": KNOCK_OUT},
+        "key": {"ink": grey(1), "ink-solid": grey(MAX_TINT), "accent": NONE,
+                "accent-ink": NONE, "paper": KNOCK_OUT},
         # the accent, inked on under the text (overprint), knocked out by reversed type
-        "accent": {"ink": NONE, "accent": grey(MAX_TINT), "accent-ink": KNOCK_OUT,
-                   "paper": KNOCK_OUT},
+        "accent": {"ink": NONE, "ink-solid": NONE, "accent": grey(MAX_TINT),
+                   "accent-ink": KNOCK_OUT, "paper": KNOCK_OUT},
     }
     return [Drum(ink, roles["key" if ink == key else "accent"]) for ink in inks]
 
@@ -109,3 +118,10 @@ def drums(inks: tuple[str, ...]) -> list[Drum]:
 def page_label(page: int, ink: str) -> str:
     """A separation page's label: its design page and its ink, e.g. ``1-bright-red``."""
     return f"{page}-{ink}"
+
+
+def label_ink(label: str) -> tuple[int, str] | None:
+    """The design page and ink a page label names (``page_label``), or None for a page
+    that is no separation."""
+    page, _, ink = label.partition("-")
+    return (int(page), ink) if page.isdigit() and ink in INKS else None

@@ -10,14 +10,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from pamphleteer import riso
 from pamphleteer.config import Project
 from pamphleteer.errors import UsageError
 from pamphleteer.layouts import Imposition, LabelSheet, Layout, Size, load_layouts
 from pamphleteer.outputs import IMAGE_FOLDER
 
 DESK_MARGIN_MM = 5.0  # desk printers cannot print the outer ~5 mm of the sheet
-RISO_MARGIN_MM = 5.0  # a risograph grips the paper there and cannot print it
-RISO_PAPER_MM = (297.0, 431.8)  # its largest paper: A3 (297 × 420) and tabloid (11 × 17 in)
 LABEL_MARGIN_MM = 1.5  # a label's art stops this far in: sheets drift by a millimetre
 
 
@@ -53,7 +52,7 @@ VARIANTS = {
     # Phones: each page (a card) a PNG, exactly as many pixels as the page has CSS px.
     "social": Variant("social", bleed=False, edge_mm=0.0, image=True),
     # A risograph: the desk page, as one greyscale master per drum (see riso, separations).
-    "riso": Variant("riso", bleed=False, edge_mm=RISO_MARGIN_MM, largest_mm=RISO_PAPER_MM),
+    "riso": Variant("riso", bleed=False, edge_mm=riso.MARGIN_MM, largest_mm=riso.PAPER_MM),
 }
 
 
