@@ -23,6 +23,7 @@ from helpers import (
     CONTENT,
     IMPOSED,
     KIT,
+    RISO_FILES,
     ROOT,
     STICKER_FILES,
     STICKERS,
@@ -66,13 +67,14 @@ def test_list_shows_every_target_and_size():
     assert result.exit_code == 0, result.output
     listed = {}
     for line in result.output.splitlines():
-        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen|press/labels|"
-                         r"social)\s", line)
+        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen(?:/riso)?|"
+                         r"press/labels|social)\s", line)
         assert match, f"unexpected line: {line!r}"
         if match.group(1).startswith("social-"):
             assert match.group(4) == "social"
             continue
         assert (match.group(4) == "press/labels") == match.group(1).startswith("sticker-"), line
+        assert match.group(4).endswith("/riso") == (f"{match.group(1)}-riso.pdf" in RISO_FILES)
         listed[match.group(1)] = (float(match.group(2)), float(match.group(3)))
     expected = {f"{layout}-{size}": dims
                 for layout, (_, sizes) in KIT.items() for size, dims in sizes.items()}
@@ -419,7 +421,8 @@ def test_new_scaffolds_a_project_the_whole_kit_builds_from(tmp_path, monkeypatch
     build = run("build", "--jobs", "2")
     assert build.exit_code == 0, build.output
     made = len(list((folder / "dist").glob("*.pdf")))
-    assert made == len(expected_outputs()) + len(IMPOSED) + len(STICKER_FILES)
+    assert made == (len(expected_outputs()) + len(IMPOSED) + len(STICKER_FILES)
+                    + len(RISO_FILES))
     assert_clean_failure(run("new", folder), 2)  # never overwrites
 
 

@@ -31,6 +31,7 @@ from helpers import (
     IMPOSED,
     KIT,
     PT_PER_MM,
+    RISO_FILES,
     ROOT,
     SOCIAL,
     STICKER_FILES,
@@ -502,7 +503,7 @@ def test_installed_new_project_builds_the_whole_kit(new_project):
     files = {e["file"]: e for e in manifest["outputs"]}
     slogans = read_slogans(new_project / "content" / "rent-strike")
     assert set(files) == ({o.file for o in expected_outputs()} | set(IMPOSED) | STICKER_FILES
-                          | social_files(len(slogans)))
+                          | RISO_FILES | social_files(len(slogans)))
     for name, entry in files.items():
         assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == entry["sha256"], name
     with pikepdf.open(dist / "poster-a3-press.pdf") as pdf:

@@ -558,8 +558,9 @@ def list_command(project):
             continue
         seen.add(t.name)
         origin = "built-in" if t.layout.folders[0].parent == BUILTIN_LAYOUTS else "project"
+        made = [v for v in t.layout.variants if VARIANTS[v].takes(t.size)]  # riso: A3 at most
         click.echo(f"{t.name:<28} {t.size.width_mm:g}×{t.size.height_mm:g} mm  "
-                   f"{'/'.join(t.layout.variants):<17} {origin:<8}  {t.layout.description}")
+                   f"{'/'.join(made):<22} {origin:<8}  {t.layout.description}")
 
 
 class _Progress:
