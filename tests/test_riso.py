@@ -292,3 +292,10 @@ def test_the_page_is_the_paper(out):
         with pikepdf.open(path) as pdf:
             for page in pdf.pages:
                 assert [float(v) for v in page.trimbox] == [float(v) for v in page.mediabox]
+
+
+def test_reproducible(out, project, tmp_path):
+    """Built again, byte for byte the same file: as every output (see README)."""
+    build(project, tmp_path, "poster-a3", variants=("riso",))
+    assert (tmp_path / "poster-a3-riso.pdf").read_bytes() == \
+        (out / "poster-a3-riso.pdf").read_bytes()

@@ -10,6 +10,7 @@ colour is made DeviceGray, where black is full ink on that drum.
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pikepdf
@@ -23,27 +24,27 @@ def separate(renderer, typesetter, html: str, inks: tuple[str, ...]) -> bytes:
     from pamphleteer.pdf.grey import to_grey
 
     what, drums = typesetter.what, riso.drums(inks)
-    masters = []
-    for drum in drums:
-        drum_html = html.replace("</head>", f"<style>{drum.css}</style></head>", 1)
-        masters.append(pikepdf.open(io.BytesIO(
-            renderer.pdf(typesetter.lay_out(drum_html), what))))
-    counts = {len(m.pages) for m in masters}
-    if len(counts) > 1:  # paint alone cannot move text: a layout that does is a bug
-        raise RenderError(f"{what}: the drums came out with {sorted(counts)} pages; the "
-                          "layout's colours change its layout: keep colour rules to paint")
-    pages = counts.pop()
-    pdf = masters[0]  # the first drum's file keeps the document's metadata and outline
-    for index in range(pages):
-        for offset, other in enumerate(masters[1:], 1):
-            pdf.pages.insert(index * len(drums) + offset, other.pages[index])
-    labels = [riso.page_label(page, drum.ink) for page in range(1, pages + 1)
-              for drum in drums]
-    pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(
-        [v for i, label in enumerate(labels)
-         for v in (i, pikepdf.Dictionary(P=pikepdf.String(label)))]))
-    buffer = io.BytesIO()
-    to_grey(pdf).save(buffer)
-    for master in masters:
-        master.close()
+    with contextlib.ExitStack() as open_files:
+        masters = []
+        for drum in drums:
+            drum_html = html.replace("</head>", f"<style>{drum.css}</style></head>", 1)
+            rendered = renderer.pdf(typesetter.lay_out(drum_html), what)
+            masters.append(open_files.enter_context(pikepdf.open(io.BytesIO(rendered))))
+        counts = {len(m.pages) for m in masters}
+        if len(counts) > 1:  # paint alone cannot move text: a layout that does is a bug
+            raise RenderError(f"{what}: the drums came out with {sorted(counts)} pages; "
+                              "the layout's colours change its layout: keep colour rules "
+                              "to paint")
+        pages = counts.pop()
+        pdf = masters[0]  # the first drum's file keeps the document's metadata and outline
+        for index in range(pages):
+            for offset, other in enumerate(masters[1:], 1):
+                pdf.pages.insert(index * len(drums) + offset, other.pages[index])
+        labels = [riso.page_label(page, drum.ink) for page in range(1, pages + 1)
+                  for drum in drums]
+        pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(
+            [v for i, label in enumerate(labels)
+             for v in (i, pikepdf.Dictionary(P=pikepdf.String(label)))]))
+        buffer = io.BytesIO()
+        to_grey(pdf).save(buffer, deterministic_id=True)  # reproducible, as every output
     return buffer.getvalue()
