@@ -340,10 +340,12 @@ def test_build_writes_outputs_and_manifest(tmp_path, project_dir):
                  "--jobs", "2")  # the parallel path, as users run it by default
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in out.glob("*.pdf"))
-    assert files == sorted(e.file for e in expected_outputs(("placard",)))
+    assert files == sorted([e.file for e in expected_outputs(("placard",))]
+                           + [f for f in RISO_FILES if f.startswith("placard-")])
     for name in files:
+        drums = 2 if name.endswith("-riso.pdf") else 1  # a page per slogan, per riso drum
         with pikepdf.open(out / name) as pdf:
-            assert len(pdf.pages) == len(SLOGANS)
+            assert len(pdf.pages) == len(SLOGANS) * drums
     assert (out / "manifest.json").is_file()
 
 

@@ -129,7 +129,8 @@ def test_nothing_inked_within_5_mm_of_the_edge(out):
 
 
 def test_no_flat_area_darker_than_85_percent(out):
-    """Averaged over 5 mm squares, which a line of text never fills: the flat areas."""
+    """Averaged over 5 mm squares, which a line of text never fills: the flat areas.
+    (Preflight allows type up to 1 cm squares; the default kit keeps within 5 mm.)"""
     radius = round(2.5 * DPI / 25.4)
     for path in riso_files(out):
         for number, grey in enumerate(greys(path), 1):

@@ -35,7 +35,7 @@ BLEED_DPI = 50
 PAPER = 245  # every channel at least this: unprinted paper
 GREY = {"DeviceGray", "Pattern"}  # a pattern's shading reports its own space
 RISO_DPI = 100  # a pixel of 0.25 mm: fine enough to place ink against the 5 mm margin
-RISO_SOLID_MM = 5.0  # a square this wide, almost all ink: a flat area, not type
+RISO_SOLID_MM = 10.0  # a square this wide, almost all ink: a flat area, not type
 _SUBSET_RE = re.compile(r"^[A-Z]{6}\+(.+)$")
 
 Rule = Callable[["Subject"], None]
@@ -545,7 +545,8 @@ def _cut_paths(page: pikepdf.Page) -> Iterator[dict]:
 def riso_ink(s) -> None:
     """Where a riso drum inks: never within its margin of the paper's edge, which the
     machine grips, and no flat area past 85 %, which smears and may jam the drum. Type
-    at 100 % is fine: a square of ``RISO_SOLID_MM`` averages far less over its strokes."""
+    at 100 % is fine: a square of ``RISO_SOLID_MM`` averages far less over its strokes,
+    unless they are that wide (a placard's slogan, which takes ``--ink-solid``)."""
     from PIL import ImageFilter
 
     from pamphleteer.riso import MARGIN_MM, MAX_TINT
