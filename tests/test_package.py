@@ -63,8 +63,8 @@ def _origins(output: str) -> dict[str, str]:
     """``pamphleteer list``'s lines: target -> built-in or project."""
     found = {}
     for line in output.splitlines():
-        match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+(?:press/desk/screen|press/labels|social)"
-                         r"\s+(built-in|project)\b", line)
+        match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+(?:press/desk/screen(?:/riso)?|"
+                         r"press/labels|social)\s+(built-in|project)\b", line)
         assert match, f"unexpected line: {line!r}"
         found[match[1]] = match[2]
     return found
@@ -524,7 +524,8 @@ def test_installed_build_with_no_project(installed, new_project, tmp_path):
     installed.ok(work, "build", "--content", loose, "poster-a3", "flyer-a6")
     manifest = json.loads((work / "dist" / "manifest.json").read_text())
     assert {e["file"] for e in manifest["outputs"]} == {
-        f"{t}-{v}.pdf" for t in ("poster-a3", "flyer-a6") for v in ("press", "desk", "screen")
+        f"{t}-{v}.pdf" for t in ("poster-a3", "flyer-a6")
+        for v in ("press", "desk", "screen", "riso")
     } | {"flyer-a6-4up-a4.pdf"}
     assert list(tmp_path.glob("**/pamphleteer.toml")) == []
 
