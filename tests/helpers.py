@@ -47,6 +47,13 @@ KIT: dict[str, tuple[int | str, dict[str, tuple[float, float]]]] = {
     "zine": (8, {"a7": (74, 105), "eighth-letter": (69.85, 107.95)}),
 }
 
+#: Risograph files: every layout made for a desk printer, at each size a riso takes (A3
+#: or tabloid at most, either way round); a greyscale page per drum per design page.
+RISO_PAPER_MM = (297.0, 431.8)
+RISO_FILES = {f"{layout}-{size}-riso.pdf" for layout, (_, sizes) in KIT.items()
+              for size, (w, h) in sizes.items()
+              if min(w, h) <= RISO_PAPER_MM[0] and max(w, h) <= RISO_PAPER_MM[1]}
+
 #: Die-cut stickers, made for press only: size -> (trim mm, corner radius mm). A page
 #: for the headline, then one per slogan; 2 mm bleed, a CutContour line at the trim.
 STICKERS: dict[str, tuple[tuple[float, float], float]] = {
@@ -296,7 +303,7 @@ def assert_clean_failure(result: Result, code: int) -> str:
 #: a poster, both tiled, a flyer with its imposed sheet).
 SERVE_TARGETS = ("placard-a3-landscape", "poster-a3", "flyer-a6")
 SERVE_FILES = tuple(f"{target}-{variant}.pdf" for target in SERVE_TARGETS
-                    for variant in VARIANTS) + (
+                    for variant in (*VARIANTS, "riso")) + (
     "flyer-a6-4up-a4.pdf", "placard-a3-landscape-tiled-a4.pdf", "poster-a3-tiled-a4.pdf")
 
 

@@ -23,6 +23,7 @@ from helpers import (
     CONTENT,
     IMPOSED,
     KIT,
+    RISO_FILES,
     ROOT,
     STICKER_FILES,
     STICKERS,
@@ -67,8 +68,8 @@ def test_list_shows_every_target_and_size():
     assert result.exit_code == 0, result.output
     listed = {}
     for line in result.output.splitlines():
-        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen|press/labels|"
-                         r"social)(/\S+)?\s", line)
+        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen(?:/riso)?|"
+                         r"press/labels|social)((?:/(?:\d+up|imposed|tiled)-\S+?)*)\s", line)
         assert match, f"unexpected line: {line!r}"
         made = set(filter(None, (match.group(5) or "").split("/")))  # from the desk file
         assert made == {f[len(match.group(1)) + 1:-4] for f in {*IMPOSED, *TILED}
@@ -77,6 +78,7 @@ def test_list_shows_every_target_and_size():
             assert match.group(4) == "social"
             continue
         assert (match.group(4) == "press/labels") == match.group(1).startswith("sticker-"), line
+        assert match.group(4).endswith("/riso") == (f"{match.group(1)}-riso.pdf" in RISO_FILES)
         listed[match.group(1)] = (float(match.group(2)), float(match.group(3)))
     expected = {f"{layout}-{size}": dims
                 for layout, (_, sizes) in KIT.items() for size, dims in sizes.items()}
@@ -343,10 +345,12 @@ def test_build_writes_outputs_and_manifest(tmp_path, project_dir):
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in out.glob("*.pdf"))
     tiled = {f for f in TILED if f.startswith("placard-")}  # 1 map + 4 sheets a slogan
-    assert files == sorted({e.file for e in expected_outputs(("placard",))} | tiled)
+    assert files == sorted({e.file for e in expected_outputs(("placard",))} | tiled
+                           | {f for f in RISO_FILES if f.startswith("placard-")})
     for name in set(files) - tiled:
+        drums = 2 if name.endswith("-riso.pdf") else 1  # a page per slogan, per riso drum
         with pikepdf.open(out / name) as pdf:
-            assert len(pdf.pages) == len(SLOGANS)
+            assert len(pdf.pages) == len(SLOGANS) * drums
     assert (out / "manifest.json").is_file()
 
 
@@ -424,7 +428,8 @@ def test_new_scaffolds_a_project_the_whole_kit_builds_from(tmp_path, monkeypatch
     build = run("build", "--jobs", "2")
     assert build.exit_code == 0, build.output
     made = len(list((folder / "dist").glob("*.pdf")))
-    assert made == len(expected_outputs()) + len(IMPOSED) + len(TILED) + len(STICKER_FILES)
+    assert made == (len(expected_outputs()) + len(IMPOSED) + len(TILED) + len(STICKER_FILES)
+                    + len(RISO_FILES))
     assert_clean_failure(run("new", folder), 2)  # never overwrites
 
 

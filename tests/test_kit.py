@@ -17,6 +17,7 @@ from helpers import (
     IMPOSED,
     MIN_SLUG_MM,
     PT_PER_MM,
+    RISO_FILES,
     SOCIAL_TARGET_FILES,
     STICKER_FILES,
     TILED,
@@ -57,9 +58,10 @@ def test_kit_has_exactly_the_expected_outputs(kit):
     failed = {name: o.error for name, o in kit.outputs.items() if o.error}
     assert not failed, f"outputs failed: {failed}"
     assert built == ({o.file for o in ALL} | set(IMPOSED) | set(TILED) | STICKER_FILES
-                     | SOCIAL_TARGET_FILES)
+                     | SOCIAL_TARGET_FILES | RISO_FILES)
     on_disk = {p.name for p in kit.out_dir.glob("*.pdf")}
-    assert on_disk == {o.file for o in ALL} | set(IMPOSED) | set(TILED) | STICKER_FILES
+    assert on_disk == ({o.file for o in ALL} | set(IMPOSED) | set(TILED) | STICKER_FILES
+                       | RISO_FILES)
     assert not [p.name for p in kit.out_dir.iterdir() if p.name.endswith(".tmp")], "temp files left"
 
 
@@ -327,7 +329,7 @@ def test_manifest_matches_files(kit):
     assert manifest["content"] == "content/aleppo"
     entries = {e["file"]: e for e in manifest["outputs"]}
     assert set(entries) == ({o.file for o in ALL} | set(IMPOSED) | set(TILED) | STICKER_FILES
-                            | social_files(len(read_slogans())))
+                            | RISO_FILES | social_files(len(read_slogans())))
     for name, entry in entries.items():
         assert entry["sha256"] == hashlib.sha256((kit.out_dir / name).read_bytes()).hexdigest()
     for exp in ALL:

@@ -31,6 +31,7 @@ from helpers import (
     IMPOSED,
     KIT,
     PT_PER_MM,
+    RISO_FILES,
     ROOT,
     SOCIAL,
     STICKER_FILES,
@@ -63,8 +64,8 @@ def _origins(output: str) -> dict[str, str]:
     """``pamphleteer list``'s lines: target -> built-in or project."""
     found = {}
     for line in output.splitlines():
-        match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+(?:press/desk/screen|press/labels|social)"
-                         r"(?:/\S+)?\s+(built-in|project)\b", line)  # /: imposed, tiled
+        match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+(?:press/desk/screen(?:/riso)?|"
+                         r"press/labels|social)(?:/\S+)?\s+(built-in|project)\b", line)
         assert match, f"unexpected line: {line!r}"
         found[match[1]] = match[2]
     return found
@@ -505,7 +506,7 @@ def test_installed_new_project_builds_the_whole_kit(new_project):
     files = {e["file"]: e for e in manifest["outputs"]}
     slogans = read_slogans(new_project / "content" / "rent-strike")
     assert set(files) == ({o.file for o in expected_outputs()} | set(IMPOSED) | set(TILED)
-                          | STICKER_FILES | social_files(len(slogans)))
+                          | STICKER_FILES | RISO_FILES | social_files(len(slogans)))
     for name, entry in files.items():
         assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == entry["sha256"], name
     with pikepdf.open(dist / "poster-a3-press.pdf") as pdf:
@@ -526,7 +527,8 @@ def test_installed_build_with_no_project(installed, new_project, tmp_path):
     installed.ok(work, "build", "--content", loose, "poster-a3", "flyer-a6")
     manifest = json.loads((work / "dist" / "manifest.json").read_text())
     assert {e["file"] for e in manifest["outputs"]} == {
-        f"{t}-{v}.pdf" for t in ("poster-a3", "flyer-a6") for v in ("press", "desk", "screen")
+        f"{t}-{v}.pdf" for t in ("poster-a3", "flyer-a6")
+        for v in ("press", "desk", "screen", "riso")
     } | {"flyer-a6-4up-a4.pdf", "poster-a3-tiled-a4.pdf"}
     assert list(tmp_path.glob("**/pamphleteer.toml")) == []
 

@@ -15,8 +15,9 @@ DPI = 30
 #: tiled poster.
 TARGETS = ("poster-a3", "flyer-a6")
 FILES = ("flyer-a6-4up-a4.pdf", "flyer-a6-desk.pdf", "flyer-a6-press.pdf",
-         "flyer-a6-screen.pdf", "poster-a3-desk.pdf", "poster-a3-press.pdf",
-         "poster-a3-screen.pdf", "poster-a3-tiled-a4.pdf")
+         "flyer-a6-riso.pdf", "flyer-a6-screen.pdf", "poster-a3-desk.pdf",
+         "poster-a3-press.pdf", "poster-a3-riso.pdf", "poster-a3-screen.pdf",
+         "poster-a3-tiled-a4.pdf")
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,22 @@ def test_one_proof_per_page_at_the_dpi(out, file):
     for png, (w_pt, h_pt) in zip(pngs, sizes, strict=True):
         with Image.open(png) as image:
             assert image.size == pytest.approx((w_pt * DPI / 72, h_pt * DPI / 72), abs=1.01)
+
+
+@pytest.mark.parametrize("file", ["flyer-a6-riso.pdf", "poster-a3-riso.pdf"])
+def test_a_riso_file_has_a_composite_per_design_page(out, file):
+    """The drums of each page printed over each other in their inks: the kit's accent
+    block shows bright red (241, 80, 96) at 85 %, the black text stays black."""
+    with pikepdf.open(out / file) as pdf:
+        design_pages = len(pdf.pages) // 2
+    composites = sorted((out / "proofs" / file[:-4]).glob("composite-*.png"))
+    assert [p.name for p in composites] == [f"composite-{n:03d}.png"
+                                            for n in range(1, design_pages + 1)]
+    with Image.open(composites[0]) as image:
+        colours = {colour for _, colour in image.getcolors(1 << 20)}
+    assert any(max(c) < 60 and max(c) - min(c) < 8 for c in colours)  # black text
+    assert any(abs(r - 243) <= 3 and abs(g - 107) <= 3 and abs(b - 120) <= 3
+               for r, g, b in colours)  # bright red at 85 %: 255 - 0.85 × (255 - ink)
 
 
 def test_a_second_run_leaves_the_proofs_alone(out, project_dir):

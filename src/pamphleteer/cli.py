@@ -559,12 +559,14 @@ def list_command(project):
             continue
         seen.add(t.name)
         origin = "built-in" if t.layout.folders[0].parent == BUILTIN_LAYOUTS else "project"
-        # and the files made from the desk file: "4up-a4", "imposed-a4", "tiled-letter"
+        # the variants this size takes (riso: A3 at most), and the files made from the
+        # desk file: "4up-a4", "imposed-a4", "tiled-letter"
+        variants = [v for v in t.layout.variants if VARIANTS[v].takes(t.size)]
         desk = dataclasses.replace(t, variant=VARIANTS["desk"])
         made = [i.file[len(t.name) + 1:-len(".pdf")] for i in desk.impositions()
                 if "desk" in t.layout.variants]
         click.echo(f"{t.name:<28} {t.size.width_mm:g}×{t.size.height_mm:g} mm  "
-                   f"{'/'.join((*t.layout.variants, *made)):<32} {origin:<8}  "
+                   f"{'/'.join((*variants, *made)):<32} {origin:<8}  "
                    f"{t.layout.description}")
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from pamphleteer import contain
+from pamphleteer import contain, riso
 from pamphleteer.errors import ConfigError
 
 CONFIG_NAME = "pamphleteer.toml"
@@ -138,9 +138,13 @@ class Flag:
 
 @dataclass(frozen=True)
 class Choice:
+    """One of ``values``; with ``suggest``, a misspelt one is told the closest (a long
+    list of names, such as inks, is easier to mend from a guess)."""
+
     values: tuple[str, ...]
     doc: str = ""
     what: str = "one of the choices"
+    suggest: bool = False
 
     @property
     def how(self) -> str:
@@ -148,7 +152,11 @@ class Choice:
 
     def check(self, value, key, complete=True):
         if not isinstance(value, str) or value not in self.values:
-            yield _refuse(self, value, key)
+            problem = _refuse(self, value, key)
+            close = difflib.get_close_matches(value, self.values, n=1) \
+                if self.suggest and isinstance(value, str) else []
+            yield problem._replace(fix=f"did you mean {show(close[0])}? {problem.fix}") \
+                if close else problem
 
 
 @dataclass(frozen=True)
@@ -436,6 +444,14 @@ SCHEMA = Table({
                                                          "down, C+M+Y+K"),
     }, doc="press files are PDF/X for this printing condition (see the README, \"Colour "
            "and PDF/X\")"),
+    "riso": Table({
+        "inks": ListOf(Choice(tuple(riso.INKS), what="a Riso ink name", suggest=True),
+                       'a list of one or two ink names, e.g. ["black", "bright-red"]', 1, 2,
+                       doc="the riso file's drums, in print order: the text on black (else "
+                           "the first), the accent on the other; one ink: the accent is a "
+                           "tint of it"),
+    }, doc="risograph files: a greyscale page per drum (see the README, \"Printing on a "
+           "risograph\")"),
 })
 
 
@@ -460,6 +476,7 @@ class Project:
     output_condition: str = "FOGRA39"
     output_registry: str = "http://www.color.org"
     ink_limit_pct: float = 300.0
+    inks: tuple[str, ...] = riso.DEFAULT_INKS
     config: Path | None = None
 
     def relative(self, path: Path) -> str:
@@ -553,6 +570,11 @@ def load_project(root: Path) -> Project:
     settings = file.data.get("project", {})
     folders, missing = _folders(root, settings if isinstance(settings, dict) else {})
     problems += missing
+    drums = file.data.get("riso", {})
+    inks = drums.get("inks", riso.DEFAULT_INKS) if isinstance(drums, dict) else ()
+    if isinstance(inks, list) and len(set(map(str, inks))) < len(inks):
+        problems.append(Problem(("riso", "inks"), "names an ink twice",
+                                "name each drum's ink once"))
     if problems:
         raise ConfigError("; ".join(file.report(problems)))
     return Project(
@@ -560,6 +582,7 @@ def load_project(root: Path) -> Project:
         **{f"{key}_dir": folder for key, folder in folders.items()},
         targets=tuple(settings.get("targets", ())),
         output_profile=output_profile,
+        inks=tuple(inks),
         **{key: float(value) if isinstance(value, int | float) else value
            for key, value in printing.items() if key != "output_profile"},
         config=file.path,

@@ -92,13 +92,25 @@ def images_digest(read: dict[str, object], folder: Path) -> str:
     return h.hexdigest()
 
 
+def _settings(project: Project) -> str:
+    """The project's settings as an output's input: the file as read, but for the
+    ``[riso]`` table, which only the riso files depend on (through their ``inks``), so
+    that choosing another ink rebuilds those alone."""
+    if project.config is None:
+        return ""
+    from pamphleteer.config import TomlFile
+
+    data = {k: v for k, v in TomlFile.read(project.config).data.items() if k != "riso"}
+    return json.dumps(data, sort_keys=True, default=str)
+
+
 def input_keys(targets: list[Target], content: Content, project: Project,
                pdfx: str = "x4") -> dict[str, Inputs]:
     """Each output's key and content reads. Cheap: no renderer, no PDF library.
 
     Press files also depend on the PDF/X standard and the output profile's bytes.
     """
-    config = project.config.read_bytes() if project.config else b""
+    config = _settings(project)
     fonts = fonts_digest(project.fonts_dir)
     profile = hashlib.sha256(project.output_profile.read_bytes()).hexdigest()
     layout_files = {}
@@ -110,6 +122,7 @@ def input_keys(targets: list[Target], content: Content, project: Project,
         to_html(t, content, geometry(t, project), "", read=read)
         keys[t.file] = Inputs(key({
             "target": (t.file, t.size, t.variant), "config": config, "fonts": fonts,
+            **({"inks": project.inks} if t.variant.name == "riso" else {}),
             "layout": layout_files[t.layout.name], "content": read,
             "images": images_digest(read, content.folder),
             **({"pdfx": pdfx, "profile": profile} if t.variant.bleed else {}),

@@ -132,7 +132,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     from pamphleteer.typeset import Typesetter, geometry
 
     page = geometry(target, project)
-    html, document = Typesetter(renderer, target, content, page, fit_cache).typeset()
+    typesetter = Typesetter(renderer, target, content, page, fit_cache)
+    html, document = typesetter.typeset()
 
     inset = (page["bleed"] + page["safe"]) * PX_PER_MM
     for number, text, distance in render.text_outside(document, inset):
@@ -167,10 +168,18 @@ def build_output(renderer, target: Target, content: Content, job: Job,
         return social.write_cards(renderer.pdf(document, target.file), target, content,
                                   out_dir, output, started)
 
+    drums = 1  # the PDF's pages per page of the design
+    if target.variant.name == "riso":  # one greyscale page per drum, in print order
+        from pamphleteer.separations import separate
+
+        rendered = separate(renderer, typesetter, project.inks)
+        drums = len(project.inks)
+        output.details["inks"] = list(project.inks)
+    else:
+        rendered = renderer.pdf(document, target.file, pdf_variant=target.variant.pdf_variant)
     geo = marks.Geometry(page["trim_w"], page["trim_h"], page["bleed"])
     buffer = io.BytesIO()
-    with pikepdf.open(io.BytesIO(renderer.pdf(
-            document, target.file, pdf_variant=target.variant.pdf_variant))) as pdf:
+    with pikepdf.open(io.BytesIO(rendered)) as pdf:
         if not target.variant.bleed:
             pdf = marks.set_trim(pdf, geo)
         elif target.layout.crop_marks:
@@ -200,7 +209,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     if target.sheet is not None:
         declared = 1
         output.details.update(_sheet_details(target, page["safe"]))
-    entry = {"variant": target.variant.name, "pages": declared,
+    entry = {"variant": target.variant.name, "pages": declared * drums,
              "trim_mm": [target.size.width_mm, target.size.height_mm],
              "bleed_mm": page["bleed"], **output.details}
     output.findings = _preflight(data, target.file, entry, project, font_names)
@@ -209,7 +218,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     if job.html:
         write_atomic(out_dir / "html" / f"{target.file[:-4]}.html",
                      standalone_html(html, content.folder, project.fonts_dir).encode())
-    output.pages = declared if target.sheet is not None else len(document.pages)
+    output.pages = declared if target.sheet is not None else len(document.pages) * drums
     output.sha256 = hashlib.sha256(data).hexdigest()
     output.bytes = len(data)
     output.seconds = time.perf_counter() - started

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pamphleteer.errors import RenderError
 from pamphleteer.outputs import read_json, sha256_file, write_atomic
+from pamphleteer.riso import label_ink
 from pamphleteer.units import PT_PER_MM
 
 DEFAULT_DPI = 72
@@ -37,6 +38,7 @@ class Page:
     media_mm: tuple[float, float]
     trim_mm: tuple[float, float, float, float]  # x, y, width, height
     bleed_mm: tuple[float, float, float, float]
+    label: str = ""  # what the page is, where not its number: a riso page's ink, a composite
 
 
 def _box_mm(box: tuple[float, ...], media_top: float) -> tuple[float, float, float, float]:
@@ -73,6 +75,7 @@ def render_proofs(pdf: Path, proofs_dir: Path, dpi: float = DEFAULT_DPI) -> list
     old_digests = {p.get("png"): p.get("digest") for p in old.get("pages", [])
                    if isinstance(p, dict)}
     pages = []
+    drums: dict[int, list[tuple[str, object]]] = {}  # a riso file's separations, by page
     try:
         document = pdfium.PdfDocument(pdf)
     except pdfium.PdfiumError as e:
@@ -82,26 +85,56 @@ def render_proofs(pdf: Path, proofs_dir: Path, dpi: float = DEFAULT_DPI) -> list
             bitmap = page.render(scale=dpi / 72)
             image = bitmap.to_pil().convert("RGB")
             media = page.get_mediabox()
-            name = f"{pdf.stem}/page-{number:03d}.png"
-            digest = hashlib.sha256(image.tobytes()).hexdigest()
-            if old_digests.get(name) != digest or not (proofs_dir / name).is_file():
-                buffer = io.BytesIO()
-                image.save(buffer, "PNG", compress_level=1)  # speed over size: proofs are local
-                write_atomic(proofs_dir / name, buffer.getvalue())
-            pages.append(Page(name, digest, image.width, image.height,
-                              (round((media[2] - media[0]) / PT_PER_MM, 2),
-                               round((media[3] - media[1]) / PT_PER_MM, 2)),
-                              _box_mm(page.get_trimbox(), media[3]),
-                              _box_mm(page.get_bleedbox(), media[3])))
+            label = document.get_page_label(number - 1) or ""
+            if separation := label_ink(label):
+                drums.setdefault(separation[0], []).append((separation[1], image))
+            pages.append(_write(f"{pdf.stem}/page-{number:03d}.png", image, proofs_dir,
+                                old_digests, (round((media[2] - media[0]) / PT_PER_MM, 2),
+                                                    round((media[3] - media[1]) / PT_PER_MM, 2)),
+                                _box_mm(page.get_trimbox(), media[3]),
+                                _box_mm(page.get_bleedbox(), media[3]), label))
             page.close()
     finally:
         document.close()
-    for stale in folder.glob("page-*.png"):  # pages the PDF no longer has
+    # A riso file: after its pages, each design page's drums printed over each other
+    # (its pages are all of one size: preflight's boxes rule sees to that)
+    for number, inked in drums.items():
+        pages.append(_write(f"{pdf.stem}/composite-{number:03d}.png", composite(inked),
+                            proofs_dir, old_digests, pages[0].media_mm, pages[0].trim_mm,
+                            pages[0].bleed_mm, f"{number} composite"))
+    for stale in (*folder.glob("page-*.png"), *folder.glob("composite-*.png")):
         if f"{pdf.stem}/{stale.name}" not in {p.png for p in pages}:
             stale.unlink(missing_ok=True)
     index = {"pdf_sha256": sha, "dpi": dpi, "pages": [asdict(p) for p in pages]}
     write_atomic(folder / INDEX, json.dumps(index, indent=1).encode())
     return pages
+
+
+def _write(name: str, image, proofs_dir: Path, old_digests: dict, *boxes) -> Page:
+    """``image`` as the proof ``name``, written only if its pixels changed."""
+    digest = hashlib.sha256(image.tobytes()).hexdigest()
+    if old_digests.get(name) != digest or not (proofs_dir / name).is_file():
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", compress_level=1)  # speed over size: proofs are local
+        write_atomic(proofs_dir / name, buffer.getvalue())
+    return Page(name, digest, image.width, image.height, *boxes)
+
+
+def composite(drums: list[tuple[str, object]]):
+    """A risograph print of one page, as near as a screen shows it: each drum's
+    separation (RGB, grey) in its ink's display colour, linearly from the paper (white)
+    to the full ink (black), the drums multiplied over each other as inks overprint."""
+    from PIL import Image, ImageChops
+
+    from pamphleteer.riso import INKS, PAPER_RGB
+
+    result = None
+    for ink, image in drums:
+        grey = image.convert("L")
+        tinted = Image.merge("RGB", [grey.point(lambda v, i=i, p=p: round(i + (p - i) * v / 255))
+                                     for i, p in zip(INKS[ink], PAPER_RGB, strict=True)])
+        result = tinted if result is None else ImageChops.multiply(result, tinted)
+    return result
 
 
 def render_all(out_dir: Path, files: list[str], dpi: float = DEFAULT_DPI,

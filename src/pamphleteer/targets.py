@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from pamphleteer import riso
 from pamphleteer.config import Project
 from pamphleteer.errors import UsageError
 from pamphleteer.layouts import (
@@ -37,6 +38,16 @@ class Variant:
     edge_mm: float  # where backgrounds stop, measured in from the page edge
     pdf_variant: str | None = None  # a WeasyPrint PDF variant, for the screen's tags
     image: bool = False  # each page becomes a PNG at the page's size in CSS px
+    largest_mm: tuple[float, float] | None = None  # the largest paper it takes, any way round
+
+    def takes(self, size: Size) -> bool:
+        """Whether a page of ``size`` fits the largest paper this variant's machine takes,
+        either way round (a landscape A3 placard is an A3 sheet fed the other way)."""
+        if self.largest_mm is None:
+            return True
+        short, long = sorted(self.largest_mm)
+        return min(size.width_mm, size.height_mm) <= short and \
+            max(size.width_mm, size.height_mm) <= long
 
 
 VARIANTS = {
@@ -48,6 +59,8 @@ VARIANTS = {
     "labels": Variant("labels", bleed=False, edge_mm=LABEL_MARGIN_MM),
     # Phones: each page (a card) a PNG, exactly as many pixels as the page has CSS px.
     "social": Variant("social", bleed=False, edge_mm=0.0, image=True),
+    # A risograph: the desk page, as one greyscale master per drum (see riso, separations).
+    "riso": Variant("riso", bleed=False, edge_mm=riso.MARGIN_MM, largest_mm=riso.PAPER_MM),
 }
 
 
@@ -140,7 +153,8 @@ def plan(project: Project, names: tuple[str, ...], variants: tuple[str, ...]) ->
                 f"unknown target {name!r}; a target is a layout ({', '.join(layouts)}) "
                 "or a layout-size (see 'pamphleteer list')"
             )
-    return [t for lay, size in chosen.values() for v in variants if v in lay.variants
+    return [t for lay, size in chosen.values() for v in variants
+            if v in lay.variants and VARIANTS[v].takes(size)
             for t in _targets(lay, size, VARIANTS[v])]
 
 

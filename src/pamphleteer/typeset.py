@@ -182,6 +182,7 @@ class Typesetter:
         self.roots = (content.folder, *target.layout.folders)
         self.what = f"{target.file}"
         self.body_blocks = None  # a number: the body's first blocks only, and a pointer
+        self.final = "", None  # the CSS and spare pages typeset() settled on
 
     def html(self, extra_css: str = "", pads: int | None = None) -> str:
         """The document on its own, its CSS inline (for ``--html``)."""
@@ -189,12 +190,20 @@ class Typesetter:
                        "".join(stylesheets(self.target, self.page, extra_css)), pads,
                        body_blocks=self.body_blocks)
 
-    def layout(self, extra_css: str = ""):
-        """The document laid out, its CSS handed to the renderer as style sheets."""
-        html = to_html(self.target, self.content, self.page, "", body_blocks=self.body_blocks)
+    def layout(self, extra_css: str = "", pads: int | None = None):
+        """The document laid out, its CSS handed to the renderer as style sheets; with
+        ``pads``, as many spare pages as ``html`` gives it."""
+        html = to_html(self.target, self.content, self.page, "", pads,
+                       body_blocks=self.body_blocks)
         return self.r.layout(html, self.base, self.what, self.roots,
                              self.target.layout.stylesheets(),
                              stylesheets(self.target, self.page, extra_css))
+
+    def relayout(self, extra_css: str):
+        """The final document (``typeset``'s) laid out again with ``extra_css`` after
+        its own: a risograph drum's colours."""
+        css, pads = self.final
+        return self.layout(f"{css}\n{extra_css}", pads)
 
     def fit_css(self, document) -> str:
         """Fit every ``data-fit`` element of the layout into its box (see copyfit)."""
@@ -372,6 +381,7 @@ class Typesetter:
         if fit_css:
             self.check_fits(document)
         document, pads = self.paginate(document)
+        self.final = css, pads
         return self.html(css, pads), document
 
     def paginate(self, document) -> tuple[object, int]:

@@ -33,6 +33,9 @@ PPI_ERROR, PPI_WARN = 150, 300  # at reading distance
 READING_CM = 30.0
 BLEED_DPI = 50
 PAPER = 245  # every channel at least this: unprinted paper
+GREY = {"DeviceGray", "Pattern"}  # a pattern's shading reports its own space
+RISO_DPI = 100  # a pixel of 0.25 mm: fine enough to place ink against the 5 mm margin
+RISO_SOLID_MM = 10.0  # a square this wide, almost all ink: a flat area, not type
 _SUBSET_RE = re.compile(r"^[A-Z]{6}\+(.+)$")
 
 Rule = Callable[["Subject"], None]
@@ -265,6 +268,14 @@ def image_ppi(s) -> None:
 @rule("colour")
 def colour(s) -> None:
     exp = s.expected
+    if exp.variant == "riso":
+        for page in s.pages:
+            found = (page.spaces | {i.space for i in page.images}) - GREY
+            if found:
+                s.error(page.number, f"{', '.join(sorted(found))} colour on a riso drum's "
+                        "master: each separation is greyscale, black being full ink on its "
+                        "drum; rebuild it with pamphleteer")
+        return
     if exp.variant == "screen":
         for page in s.pages:
             if "DeviceCMYK" in page.spaces:
@@ -535,3 +546,41 @@ def _cut_paths(page: pikepdf.Page) -> Iterator[dict]:
                        "box_mm": tuple(v / PT_PER_MM for v in (min(xs), min(ys),
                                                                max(xs), max(ys)))}
             points, closed = [], False
+
+
+# --- risograph separations --------------------------------------------------------------
+
+
+@rule("riso-ink")
+def riso_ink(s) -> None:
+    """Where a riso drum inks: never within its margin of the paper's edge, which the
+    machine grips, and no flat area past 85 %, which smears and may jam the drum. Type
+    at 100 % is fine: a square of ``RISO_SOLID_MM`` averages far less over its strokes,
+    unless they are that wide (a placard's slogan, which takes ``--ink-solid``)."""
+    from PIL import ImageFilter
+
+    from pamphleteer.riso import MARGIN_MM, MAX_TINT
+
+    if s.expected.variant != "riso":
+        return
+    slack_mm = 25.4 / RISO_DPI  # a pixel, for the edge of a background drawn at the margin
+    window = round(RISO_SOLID_MM / 2 * RISO_DPI / 25.4)
+    for number, (trim, image, to_px) in enumerate(s.renderings(RISO_DPI), 1):
+        grey = image.convert("L")
+        x0, y0, x1, y1 = trim
+        inner = (x0 + MARGIN_MM - slack_mm, y0 + MARGIN_MM - slack_mm,
+                 x1 - MARGIN_MM + slack_mm, y1 - MARGIN_MM + slack_mm)
+        (left, top), (right, bottom) = to_px(inner[0], inner[3]), to_px(inner[2], inner[1])
+        strips = {"top": (0, 0, grey.width, top), "bottom": (0, bottom, grey.width, grey.height),
+                  "left": (0, 0, left, grey.height), "right": (right, 0, grey.width, grey.height)}
+        inked = [edge for edge, box in strips.items()
+                 if box[2] > box[0] and box[3] > box[1] and grey.crop(box).getextrema()[0] < PAPER]
+        if inked:
+            s.error(number, f"ink within {MARGIN_MM:g} mm of the paper's {' and '.join(inked)} "
+                    "edge, where a risograph grips the sheet and cannot print; keep "
+                    "backgrounds to var(--edge) in the layout's CSS")
+        darkest = 1 - grey.filter(ImageFilter.BoxBlur(window)).getextrema()[0] / 255
+        if darkest > MAX_TINT + 0.005:
+            s.error(number, f"a flat area of {darkest:.0%} ink ({RISO_SOLID_MM:g} mm square or "
+                    f"more): a riso drum smears and may jam past {MAX_TINT:.0%}; lay it at "
+                    "85 % (var(--ink-solid) for type so large) in the layout's CSS")

@@ -31,10 +31,10 @@ function card(output, old) {
     img.width = page.width_px;  // the page's shape is known before the image loads
     img.height = page.height_px;
     img.dataset.page = String(index);
-    img.alt = `${output.file}, page ${index + 1}`;
+    img.alt = `${output.file}, page ${page.label || index + 1}`;
     if (img.getAttribute("src") !== page.png) img.src = page.png;
     const button = el("button", { className: "thumb", type: "button", title: img.alt },
-                      img, el("span", { className: "n", textContent: index + 1 }));
+                      img, el("span", { className: "n", textContent: page.label || index + 1 }));
     if (fresh && old) button.classList.add("fresh");
     button.addEventListener("click", () => openViewer(output.file, index));
     pages.append(button);
@@ -125,10 +125,13 @@ function showPage() {
   if (!output || !output.pages.length) return closeViewer();
   viewing.index = Math.max(0, Math.min(viewing.index, output.pages.length - 1));
   const page = output.pages[viewing.index];
-  $("viewer-title").textContent = `${output.file} — page ${viewing.index + 1} of ${output.pages.length}`;
+  // A riso file's pages are named by their ink (1-black), its composites after them
+  const name = page.label || viewing.index + 1;
+  const of = `${viewing.index + 1} of ${output.pages.length}`;
+  $("viewer-title").textContent = `${output.file} — page ${page.label ? `${name} (${of})` : of}`;
   const img = $("viewer-img");
   if (img.getAttribute("src") !== page.png) img.src = page.png;
-  img.alt = `${output.file}, page ${viewing.index + 1}`;
+  img.alt = `${output.file}, page ${name}`;
   place($("box-trim"), page.trim_mm, page.media_mm);
   place($("box-bleed"), page.bleed_mm, page.media_mm);
   const safe = output.safe_mm;
