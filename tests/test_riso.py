@@ -208,7 +208,8 @@ def test_inks_are_a_setting_and_rebuild_the_riso_files_alone(tmp_path):
     config = project / "pamphleteer.toml"
     config.write_text(config.read_text() + '\n[riso]\ninks = ["black", "blue"]\n')
     status = build(project, out, "poster-a3")
-    assert status == {"poster-a3-riso.pdf": "built", "poster-a3-desk.pdf": "unchanged"}
+    assert status == {"poster-a3-riso.pdf": "built", "poster-a3-desk.pdf": "unchanged",
+                      "poster-a3-tiled-a4.pdf": "unchanged"}
     assert labels(out / "poster-a3-riso.pdf") == ["1-black", "1-blue"]
     result = run("preview", "poster-a3", "--project", project, "--content", CONTENT,
                  "--out", out, "--variant", "riso", "--dpi", 30)
