@@ -43,8 +43,8 @@ from pamphleteer.errors import ConfigError, LayoutError
 BASE = "_base"
 PAGE_RULES = ("fixed", "multiple-of-4", "per-slogan", "headline-and-slogans")
 #: The variants a layout may be made in (``targets.VARIANTS``, which imports this module).
-VARIANT_NAMES = ("press", "desk", "screen", "labels", "social")
-DEFAULT_VARIANTS = ("press", "desk", "screen")
+VARIANT_NAMES = ("press", "desk", "screen", "labels", "social", "mono")
+DEFAULT_VARIANTS = ("press", "desk", "screen", "mono")
 #: Sheets that imposed files are printed on, portrait, in mm.
 SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 #: Ways to fold one sheet into a booklet, besides saddle stitching ([impose] fold).
@@ -85,7 +85,8 @@ LAYOUT_SCHEMA = Table({
     "safe_mm": Number(0, 30, "mm", doc="text keeps this far inside the trim"),
     "viewing_cm": Number(10, 10000, "cm", doc="reading distance, for preflight's image ppi"),
     "variants": ListOf(Choice(VARIANT_NAMES), "a list of variant names, e.g. "
-                       '["press", "desk"]', 1, 5, doc="the variants it is made in (all)"),
+                       '["press", "desk"]', 1, len(VARIANT_NAMES),
+                       doc="the variants it is made in (all)"),
     "bleed_mm": Number(0, 10, "mm", doc="press bleed, instead of the project's"),
     "crop_marks": Flag(doc="false: no marks, the press page is the bleed (die-cut)"),
     "cut": Flag(doc="press pages get a CutContour die line at the trim (pdf/cutcontour)"),

@@ -120,7 +120,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     from pamphleteer import render, social
     from pamphleteer.editions import direction
     from pamphleteer.glyphs import family_coverage
-    from pamphleteer.pdf import cutcontour, labels, marks, metadata, pdfx, tounicode
+    from pamphleteer.pdf import cutcontour, grey, labels, marks, metadata, pdfx, tounicode
 
     project, out_dir = job.project, job.out_dir
 
@@ -170,6 +170,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
             document, target.file, pdf_variant=target.variant.pdf_variant))) as pdf:
         if not target.variant.bleed:
             pdf = marks.set_trim(pdf, geo)
+        if target.variant.grey:
+            pdf = grey.to_grey(pdf, images=grey.copier_tone)
         elif target.layout.crop_marks:
             pdf = marks.add_crop_marks(pdf, geo)
         else:

@@ -21,14 +21,16 @@ LABEL_MARGIN_MM = 1.5  # a label's art stops this far in: sheets drift by a mill
 
 @dataclass(frozen=True)
 class Variant:
-    """How a target is finished: for a press (bleed, marks), a desk printer (neither) or
-    a screen (neither, and tagged for readers that speak or reflow the text)."""
+    """How a target is finished: for a press (bleed, marks), a desk printer (neither), a
+    screen (neither, and tagged for readers that speak or reflow the text) or a copier
+    (as the desk, in black ink only)."""
 
     name: str
     bleed: bool
     edge_mm: float  # where backgrounds stop, measured in from the page edge
     pdf_variant: str | None = None  # a WeasyPrint PDF variant, for the screen's tags
     image: bool = False  # each page becomes a PNG at the page's size in CSS px
+    grey: bool = False  # every colour made DeviceGray after rendering (pdf/grey.py)
 
 
 VARIANTS = {
@@ -40,6 +42,9 @@ VARIANTS = {
     "labels": Variant("labels", bleed=False, edge_mm=LABEL_MARGIN_MM),
     # Phones: each page (a card) a PNG, exactly as many pixels as the page has CSS px.
     "social": Variant("social", bleed=False, edge_mm=0.0, image=True),
+    # A copier or laser printer, black ink only: the desk's page, designed light
+    # (.variant-mono in the CSS) so large darks neither smear nor slow the machine.
+    "mono": Variant("mono", bleed=False, edge_mm=DESK_MARGIN_MM, grey=True),
 }
 
 
