@@ -170,12 +170,12 @@ def build_output(renderer, target: Target, content: Content, job: Job,
             document, target.file, pdf_variant=target.variant.pdf_variant))) as pdf:
         if not target.variant.bleed:
             pdf = marks.set_trim(pdf, geo)
-        if target.variant.grey:
-            pdf = grey.to_grey(pdf, images=grey.copier_tone)
         elif target.layout.crop_marks:
             pdf = marks.add_crop_marks(pdf, geo)
         else:
             pdf = cutcontour.set_bleed_page(pdf, page["trim_w"], page["trim_h"], page["bleed"])
+        if target.variant.grey:
+            pdf = grey.to_grey(pdf, images=grey.copier_tone)
         if target.sheet is not None:
             pdf = labels.impose_labels(pdf, target.sheet)
         if target.variant.bleed and target.layout.cut:
