@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pikepdf
 
+from pamphleteer.check.graphics import space_family
 from pamphleteer.check.limits import MAX_DEPTH, Malformed
 from pamphleteer.pdf import fonts as pdf_fonts
 from pamphleteer.pdf.colourspace import ink_total
@@ -33,6 +34,7 @@ PPI_ERROR, PPI_WARN = 150, 300  # at reading distance
 READING_CM = 30.0
 BLEED_DPI = 50
 PAPER = 245  # every channel at least this: unprinted paper
+GREY_SPACES = {"DeviceGray"}  # all a black-only (mono) file may paint in
 _SUBSET_RE = re.compile(r"^[A-Z]{6}\+(.+)$")
 
 Rule = Callable[["Subject"], None]
@@ -288,6 +290,24 @@ def colour(s) -> None:
         if version and "X-1" in version and page.transparency:
             s.error(page.number, f"transparency ({page.transparency[0]}) in a PDF/X-1a "
                     "file; build with --pdfx x1a, which flattens it")
+
+
+@rule("black-only")
+def black_only(s) -> None:
+    """A mono file is for a copier or laser printer in black alone. Any other colour it
+    paints or declares (RGB, CMYK, Lab, a spot ink) is greyed by the printer's driver,
+    by rules nobody chose, and says the file was not made for one ink."""
+    if s.expected.variant != "mono":
+        return
+    for page in s.pages:
+        resources = s.pdf.pages[page.number - 1].obj.get("/Resources", pikepdf.Dictionary())
+        declared = {space_family(space, resources)
+                    for space in resources.get("/ColorSpace", {}).values()}
+        found = (page.spaces | declared | {i.space for i in page.images}) - GREY_SPACES
+        if found:
+            s.error(page.number, f"{', '.join(sorted(found))} colour in a black-only (mono) "
+                    "file; rebuild it with pamphleteer, which makes every colour grey")
+            return
 
 
 @rule("hairlines")
