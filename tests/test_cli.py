@@ -66,7 +66,7 @@ def test_list_shows_every_target_and_size():
     assert result.exit_code == 0, result.output
     listed = {}
     for line in result.output.splitlines():
-        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen|press/labels|"
+        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen/mono|press/labels|"
                          r"social)\s", line)
         assert match, f"unexpected line: {line!r}"
         if match.group(1).startswith("social-"):

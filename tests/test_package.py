@@ -62,7 +62,8 @@ def _origins(output: str) -> dict[str, str]:
     """``pamphleteer list``'s lines: target -> built-in or project."""
     found = {}
     for line in output.splitlines():
-        match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+(?:press/desk/screen|press/labels|social)"
+        match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+"
+                         r"(?:press/desk/screen/mono|press/labels|social)"
                          r"\s+(built-in|project)\b", line)
         assert match, f"unexpected line: {line!r}"
         found[match[1]] = match[2]

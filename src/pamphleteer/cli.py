@@ -559,7 +559,7 @@ def list_command(project):
         seen.add(t.name)
         origin = "built-in" if t.layout.folders[0].parent == BUILTIN_LAYOUTS else "project"
         click.echo(f"{t.name:<28} {t.size.width_mm:g}×{t.size.height_mm:g} mm  "
-                   f"{'/'.join(t.layout.variants):<17} {origin:<8}  {t.layout.description}")
+                   f"{'/'.join(t.layout.variants):<22} {origin:<8}  {t.layout.description}")
 
 
 class _Progress:
