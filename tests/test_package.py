@@ -34,6 +34,7 @@ from helpers import (
     ROOT,
     SOCIAL,
     STICKER_FILES,
+    VARIANTS,
     assert_clean_failure,
     expected_outputs,
     package_version,
@@ -524,7 +525,7 @@ def test_installed_build_with_no_project(installed, new_project, tmp_path):
     installed.ok(work, "build", "--content", loose, "poster-a3", "flyer-a6")
     manifest = json.loads((work / "dist" / "manifest.json").read_text())
     assert {e["file"] for e in manifest["outputs"]} == {
-        f"{t}-{v}.pdf" for t in ("poster-a3", "flyer-a6") for v in ("press", "desk", "screen")
+        f"{t}-{v}.pdf" for t in ("poster-a3", "flyer-a6") for v in VARIANTS
     } | {"flyer-a6-4up-a4.pdf"}
     assert list(tmp_path.glob("**/pamphleteer.toml")) == []
 
@@ -552,6 +553,7 @@ def test_installed_copy_layout_changes_only_the_posters(installed, new_project, 
     after = _digests(project / "dist")
     assert set(after) == set(before)
     changed = {name for name in before if before[name] != after[name]}
+    # (Not mono: its accent is the ink, whatever the layout's colour.)
     assert changed == {f"poster-{size}-{variant}.pdf" for size in KIT["poster"][1]
                        for variant in ("press", "desk", "screen")}
 

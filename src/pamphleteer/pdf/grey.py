@@ -128,7 +128,7 @@ class _Greyer:
         self.seen: set = set()
         self.resources: list[pikepdf.Dictionary] = []  # their colour spaces and shadings
         self.pictures: list[pikepdf.Stream] = []
-        self.groups: list[pikepdf.Object] = []
+        self.groups: list[tuple] = []  # (a group, the soft mask it is drawn for, if any)
 
     def _first(self, obj) -> bool:
         """True the first time an indirect object is met, so shared ones are done once
