@@ -32,7 +32,7 @@ BLEED_MM = 3.0
 MIN_SLUG_MM = 8.0  # a press sheet extends at least this far beyond the trim, for the marks
 DESK_EDGE_MM = 5.0  # desk printers cannot print the outer ~5 mm: backgrounds stop there
 
-VARIANTS = ("press", "desk", "screen")
+VARIANTS = ("press", "desk", "screen", "mono")
 
 #: The kit: layout -> (page rule, {size: (trim width mm, trim height mm)}).
 #: Page rule: an int (exact count), "multiple-of-4" or "per-slogan".
@@ -226,6 +226,43 @@ def pdf_texts(path: Path) -> list[str]:
         return texts
     finally:
         document.close()
+
+
+def pdf_names(pdf) -> set[str]:
+    """Every name in every object of an open file (pikepdf), referenced or not: what the
+    file declares anywhere."""
+    import pikepdf
+
+    names: set[str] = set()
+
+    def walk(obj) -> None:
+        if isinstance(obj, pikepdf.Name):
+            names.add(str(obj))
+        elif isinstance(obj, pikepdf.Array):
+            children = list(obj)
+        elif isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+            children = list(obj.values())
+        else:
+            return
+        if not isinstance(obj, pikepdf.Name):
+            for child in children:  # an indirect child is one of pdf.objects: walked there
+                if not (isinstance(child, pikepdf.Object) and child.is_indirect):
+                    walk(child)
+
+    for obj in pdf.objects:
+        walk(obj)
+    return names
+
+
+def content_operators(pdf) -> set[str]:
+    """Every operator in the pages' content and in every form XObject and tiling pattern
+    of an open file (pikepdf)."""
+    import pikepdf
+
+    streams = [page.obj for page in pdf.pages] + [
+        obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream)
+        and (obj.get("/Subtype") == pikepdf.Name.Form or obj.get("/PatternType") == 1)]
+    return {str(op) for stream in streams for _, op in pikepdf.parse_content_stream(stream)}
 
 
 def render_pages(path: Path, dpi: float = 50):

@@ -29,7 +29,7 @@ from helpers import (
 
 CHECK_IDS = ("boxes", "bleed", "fonts", "glyphs", "overflow", "safe-zone", "text-size",
              "image-ppi", "colour", "page-count", "hairlines", "accessibility",
-             "active-content", "cut-contour", "riso-ink")
+             "active-content", "cut-contour", "riso-ink", "black-only")
 
 
 def findings(*paths: Path, strict: bool = False) -> tuple[int, list[dict]]:

@@ -68,7 +68,7 @@ def test_list_shows_every_target_and_size():
     assert result.exit_code == 0, result.output
     listed = {}
     for line in result.output.splitlines():
-        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen(?:/riso)?|"
+        match = re.match(r"(\S+)\s+([\d.]+)×([\d.]+) mm\s+(press/desk/screen/mono(?:/riso)?|"
                          r"press/labels|social)((?:/(?:\d+up|imposed|tiled)-\S+?)*)\s", line)
         assert match, f"unexpected line: {line!r}"
         made = set(filter(None, (match.group(5) or "").split("/")))  # from the desk file

@@ -10,6 +10,7 @@ import pytest
 from pikepdf import Name
 from PIL import Image
 
+from helpers import content_operators, pdf_names
 from pamphleteer.errors import RenderError
 from pamphleteer.pdf.grey import to_grey
 
@@ -62,23 +63,6 @@ def _coloured_pdf() -> pikepdf.Pdf:
     return pdf
 
 
-def _names(obj, seen: set) -> set[str]:
-    """Every name in ``obj`` and all it reaches."""
-    if isinstance(obj, pikepdf.Name):
-        return {str(obj)}
-    if not isinstance(obj, pikepdf.Object):  # a number, a string
-        return set()
-    if obj.is_indirect:
-        if obj.objgen in seen:
-            return set()
-        seen.add(obj.objgen)
-    if isinstance(obj, pikepdf.Array):
-        return set().union(*(_names(v, seen) for v in obj))
-    if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
-        return set().union(*(_names(v, seen) for v in obj.values()))
-    return set()
-
-
 def _operations(pdf: pikepdf.Pdf) -> list[tuple[str, list[float]]]:
     """Every operator of the page, its form and its annotation's appearance, in that
     order, with its numbers."""
@@ -98,11 +82,11 @@ def grey() -> pikepdf.Pdf:
 
 
 def test_no_colour_space_is_left_anywhere(grey):
-    assert not _names(grey.Root, set()) & COLOUR_SPACES
+    assert not pdf_names(grey) & COLOUR_SPACES
 
 
 def test_no_colour_operator_is_left(grey):
-    assert not {op for op, _ in _operations(grey)} & COLOUR_OPERATORS
+    assert not content_operators(grey) & COLOUR_OPERATORS
 
 
 def test_greys_are_luma_for_rgb_and_the_specification_for_cmyk(grey):

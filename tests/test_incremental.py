@@ -260,7 +260,8 @@ def test_zip_holds_every_pdf_and_the_manifest(tmp_path):
     build(project, tmp_path / "out", "flyer-a6", "--zip")
     with zipfile.ZipFile(tmp_path / "out" / "aleppo-kit.zip") as z:
         assert sorted(z.namelist()) == ["flyer-a6-4up-a4.pdf", "flyer-a6-desk.pdf",
-                                        "flyer-a6-press.pdf", "flyer-a6-riso.pdf",
+                                        "flyer-a6-mono.pdf", "flyer-a6-press.pdf",
+                                        "flyer-a6-riso.pdf",
                                         "flyer-a6-screen.pdf", "manifest.json"]
         pdf = (tmp_path / "out" / "flyer-a6-desk.pdf").read_bytes()
         assert z.read("flyer-a6-desk.pdf") == pdf
@@ -330,9 +331,10 @@ def test_crashed_worker_fails_only_its_output(tmp_path, monkeypatch):
     assert "worker process building it crashed" in errors.pop("flyer-a6-desk.pdf")
     assert "flyer-a6-desk.pdf was not built" in errors.pop("flyer-a6-4up-a4.pdf")
     assert errors == dict.fromkeys(["flyer-a6-press.pdf", "flyer-a6-riso.pdf",
-                                    "flyer-a6-screen.pdf", "poster-a3-desk.pdf",
-                                    "poster-a3-press.pdf", "poster-a3-riso.pdf",
-                                    "poster-a3-screen.pdf", "poster-a3-tiled-a4.pdf"])
+                                    "flyer-a6-screen.pdf", "flyer-a6-mono.pdf",
+                                    "poster-a3-desk.pdf", "poster-a3-press.pdf",
+                                    "poster-a3-riso.pdf", "poster-a3-screen.pdf",
+                                    "poster-a3-mono.pdf", "poster-a3-tiled-a4.pdf"])
 
 
 def test_unexpected_exception_fails_only_its_output(tmp_path, monkeypatch):

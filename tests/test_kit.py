@@ -35,8 +35,8 @@ from helpers import (
 
 ALL = expected_outputs()
 PRESS = [o for o in ALL if o.press]
-UNTRIMMED = [o for o in ALL if not o.press]  # desk and screen: the page is the paper
-DESK = [o for o in ALL if o.variant == "desk"]
+UNTRIMMED = [o for o in ALL if not o.press]  # desk, mono and screen: the page is the paper
+DESK = [o for o in ALL if o.variant in ("desk", "mono")]  # printers that stop short of the edge
 SCREEN = [o for o in ALL if o.variant == "screen"]
 ARTICLE_OUTPUTS = expected_outputs(("leaflet", "booklet"))
 SLOGAN_COUNT = len(read_slogans())

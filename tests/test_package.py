@@ -36,6 +36,7 @@ from helpers import (
     SOCIAL,
     STICKER_FILES,
     TILED,
+    VARIANTS,
     assert_clean_failure,
     expected_outputs,
     package_version,
@@ -64,7 +65,7 @@ def _origins(output: str) -> dict[str, str]:
     """``pamphleteer list``'s lines: target -> built-in or project."""
     found = {}
     for line in output.splitlines():
-        match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+(?:press/desk/screen(?:/riso)?|"
+        match = re.match(r"(\S+)\s+[\d.]+×[\d.]+ mm\s+(?:press/desk/screen/mono(?:/riso)?|"
                          r"press/labels|social)(?:/\S+)?\s+(built-in|project)\b", line)
         assert match, f"unexpected line: {line!r}"
         found[match[1]] = match[2]
@@ -527,8 +528,7 @@ def test_installed_build_with_no_project(installed, new_project, tmp_path):
     installed.ok(work, "build", "--content", loose, "poster-a3", "flyer-a6")
     manifest = json.loads((work / "dist" / "manifest.json").read_text())
     assert {e["file"] for e in manifest["outputs"]} == {
-        f"{t}-{v}.pdf" for t in ("poster-a3", "flyer-a6")
-        for v in ("press", "desk", "screen", "riso")
+        f"{t}-{v}.pdf" for t in ("poster-a3", "flyer-a6") for v in (*VARIANTS, "riso")
     } | {"flyer-a6-4up-a4.pdf", "poster-a3-tiled-a4.pdf"}
     assert list(tmp_path.glob("**/pamphleteer.toml")) == []
 
@@ -556,6 +556,7 @@ def test_installed_copy_layout_changes_only_the_posters(installed, new_project, 
     after = _digests(project / "dist")
     assert set(after) == set(before)
     changed = {name for name in before if before[name] != after[name]}
+    # (Not mono: its accent is the ink, whatever the layout's colour.)
     assert changed == {f"poster-{size}-{variant}.pdf" for size in KIT["poster"][1]
                        for variant in ("press", "desk", "screen")} | {
         f for f in TILED if f.startswith("poster-")}  # tiled from the changed desk files

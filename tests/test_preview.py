@@ -14,10 +14,10 @@ DPI = 30
 #: A small kit: the largest and smallest pieces, press and desk, an imposed sheet and a
 #: tiled poster.
 TARGETS = ("poster-a3", "flyer-a6")
-FILES = ("flyer-a6-4up-a4.pdf", "flyer-a6-desk.pdf", "flyer-a6-press.pdf",
-         "flyer-a6-riso.pdf", "flyer-a6-screen.pdf", "poster-a3-desk.pdf",
-         "poster-a3-press.pdf", "poster-a3-riso.pdf", "poster-a3-screen.pdf",
-         "poster-a3-tiled-a4.pdf")
+FILES = ("flyer-a6-4up-a4.pdf", "flyer-a6-desk.pdf", "flyer-a6-mono.pdf",
+         "flyer-a6-press.pdf", "flyer-a6-riso.pdf", "flyer-a6-screen.pdf",
+         "poster-a3-desk.pdf", "poster-a3-mono.pdf", "poster-a3-press.pdf",
+         "poster-a3-riso.pdf", "poster-a3-screen.pdf", "poster-a3-tiled-a4.pdf")
 
 
 @pytest.fixture(scope="module")

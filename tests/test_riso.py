@@ -265,8 +265,10 @@ def _with(path: Path, content: bytes) -> bytes:
 
 
 @pytest.mark.parametrize(("content", "check", "message"), [
-    (b"q 1 0 0 rg 100 100 10 10 re f Q", "colour", "DeviceRGB colour on a riso drum"),
-    (b"q 0 0 0 1 k 100 100 10 10 re f Q", "colour", "DeviceCMYK colour on a riso drum"),
+    (b"q 1 0 0 rg 100 100 10 10 re f Q", "black-only",
+     "DeviceRGB colour in a riso drum's master"),
+    (b"q 0 0 0 1 k 100 100 10 10 re f Q", "black-only",
+     "DeviceCMYK colour in a riso drum's master"),
     (b"q 0.5 g 2 2 30 30 re f Q", "riso-ink", "ink within 5 mm of the paper's bottom and "
                                               "left edge"),
     (b"q 0 g 100 100 60 60 re f Q", "riso-ink", "a flat area of 100% ink"),

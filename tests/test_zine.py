@@ -135,7 +135,7 @@ def zine(tmp_path_factory) -> Path:
 
 def test_zine_pages_and_sizes(zine):
     for size, (w_mm, h_mm) in {"a7": (74, 105), "eighth-letter": (69.85, 107.95)}.items():
-        for variant in ("press", "desk", "screen"):
+        for variant in ("press", "desk", "screen", "mono"):
             with pikepdf.open(zine / f"zine-{size}-{variant}.pdf") as pdf:
                 assert len(pdf.pages) == 8
                 for page in pdf.pages:

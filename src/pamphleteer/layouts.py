@@ -43,8 +43,8 @@ from pamphleteer.errors import ConfigError, LayoutError
 BASE = "_base"
 PAGE_RULES = ("fixed", "multiple-of-4", "per-slogan", "headline-and-slogans")
 #: The variants a layout may be made in (``targets.VARIANTS``, which imports this module).
-VARIANT_NAMES = ("press", "desk", "screen", "labels", "social", "riso")
-DEFAULT_VARIANTS = ("press", "desk", "screen", "riso")
+VARIANT_NAMES = ("press", "desk", "screen", "labels", "social", "mono", "riso")
+DEFAULT_VARIANTS = ("press", "desk", "screen", "mono", "riso")
 #: Sheets that imposed files are printed on, portrait, in mm.
 SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 US_UNIT_MM = 25.4 / 8  # US paper sizes are whole eighths of an inch; ISO ones never are

@@ -123,7 +123,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     from pamphleteer import render, social
     from pamphleteer.editions import direction
     from pamphleteer.glyphs import family_coverage
-    from pamphleteer.pdf import cutcontour, labels, marks, metadata, pdfx, tounicode
+    from pamphleteer.pdf import cutcontour, grey, labels, marks, metadata, pdfx, tounicode
 
     project, out_dir = job.project, job.out_dir
 
@@ -186,6 +186,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
             pdf = marks.add_crop_marks(pdf, geo)
         else:
             pdf = cutcontour.set_bleed_page(pdf, page["trim_w"], page["trim_h"], page["bleed"])
+        if target.variant.grey:
+            pdf = grey.to_grey(pdf, images=grey.copier_tone)
         if target.sheet is not None:
             pdf = labels.impose_labels(pdf, target.sheet)
         if target.variant.bleed and target.layout.cut:

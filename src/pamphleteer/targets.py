@@ -30,8 +30,9 @@ LABEL_MARGIN_MM = 1.5  # a label's art stops this far in: sheets drift by a mill
 
 @dataclass(frozen=True)
 class Variant:
-    """How a target is finished: for a press (bleed, marks), a desk printer (neither) or
-    a screen (neither, and tagged for readers that speak or reflow the text)."""
+    """How a target is finished: for a press (bleed, marks), a desk printer (neither), a
+    screen (neither, and tagged for readers that speak or reflow the text) or a copier
+    (as the desk, in black ink only)."""
 
     name: str
     bleed: bool
@@ -39,6 +40,7 @@ class Variant:
     pdf_variant: str | None = None  # a WeasyPrint PDF variant, for the screen's tags
     image: bool = False  # each page becomes a PNG at the page's size in CSS px
     largest_mm: tuple[float, float] | None = None  # the largest paper it takes, any way round
+    grey: bool = False  # every colour made DeviceGray after rendering (pdf/grey.py)
 
     def takes(self, size: Size) -> bool:
         """Whether a page of ``size`` fits the largest paper this variant's machine takes,
@@ -59,6 +61,9 @@ VARIANTS = {
     "labels": Variant("labels", bleed=False, edge_mm=LABEL_MARGIN_MM),
     # Phones: each page (a card) a PNG, exactly as many pixels as the page has CSS px.
     "social": Variant("social", bleed=False, edge_mm=0.0, image=True),
+    # A copier or laser printer, black ink only: the desk's page, designed light
+    # (.variant-mono in the CSS) so large darks neither smear nor slow the machine.
+    "mono": Variant("mono", bleed=False, edge_mm=DESK_MARGIN_MM, grey=True),
     # A risograph: the desk page, as one greyscale master per drum (see riso, separations).
     "riso": Variant("riso", bleed=False, edge_mm=riso.MARGIN_MM, largest_mm=riso.PAPER_MM),
 }

@@ -55,7 +55,7 @@ class Finding:
 class Expected:
     """What a file must be. Unknown things (a PDF from elsewhere) are left ``None``."""
 
-    variant: str  # "press" | "desk" | "screen" | "riso" (a name of targets.VARIANTS)
+    variant: str  # "press" | "desk" | "screen" | "mono" | "riso" (a name of targets.VARIANTS)
     trim_mm: tuple[float, float] | None = None
     bleed_mm: float = 0.0
     page_rule: str | None = None  # one of layouts.PAGE_RULES

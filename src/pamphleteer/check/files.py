@@ -16,7 +16,7 @@ from pamphleteer.check import Expected, Finding, run
 from pamphleteer.errors import UsageError
 from pamphleteer.outputs import MANIFEST, Manifest
 
-VARIANT_SUFFIXES = ("press", "desk", "screen", "riso")
+VARIANT_SUFFIXES = ("press", "desk", "screen", "mono", "riso")
 DIE_CUT_BLEED_MM = 2.0
 
 

@@ -108,10 +108,10 @@ def _group(owner, resources, page: Page) -> None:
     if group is not None and group.get("/S") == "/Transparency":
         page.transparency.append("a transparency group")
         if "/CS" in group:
-            page.spaces.add(_family(group.CS, resources))
+            page.spaces.add(space_family(group.CS, resources))
 
 
-def _family(space, resources) -> str:
+def space_family(space, resources) -> str:
     """The family of a colour space, as ``pdf.colourspace.family`` tells it, once the
     spaces it leads to end within ``MAX_DEPTH``: a hostile file's colour space may lead
     back to itself, and a reader that follows it (``family`` does) never stops."""
@@ -179,10 +179,10 @@ def _walk(owner, resources, ctm: Matrix, page: Page, forms: tuple, deadline: Dea
         elif op == "w":
             width = float(operands[0])
         elif op == "cs":
-            fill_space = _family(operands[0], resources)
+            fill_space = space_family(operands[0], resources)
             page.spaces.add(fill_space)
         elif op == "CS":
-            stroke_space = _family(operands[0], resources)
+            stroke_space = space_family(operands[0], resources)
             page.spaces.add(stroke_space)
         elif op in ("sc", "scn"):
             fill = colour(fill_space, operands)
@@ -235,7 +235,7 @@ def _walk(owner, resources, ctm: Matrix, page: Page, forms: tuple, deadline: Dea
         elif op == "sh":
             shading = resources.get("/Shading", {}).get(str(operands[0]))
             if shading is not None:
-                page.spaces.add(_family(shading.get("/ColorSpace"), resources))
+                page.spaces.add(space_family(shading.get("/ColorSpace"), resources))
         elif op == "Do":
             xobject = resources.get("/XObject", {}).get(str(operands[0]))
             if xobject is None:
@@ -259,7 +259,7 @@ def _walk(owner, resources, ctm: Matrix, page: Page, forms: tuple, deadline: Dea
             page.images.append(Image(
                 int(inline.width), int(inline.height),
                 math.hypot(ctm[0], ctm[1]), math.hypot(ctm[2], ctm[3]),
-                _family(pikepdf.Name(str(inline.colorspace or "/DeviceGray")), resources),
+                space_family(pikepdf.Name(str(inline.colorspace or "/DeviceGray")), resources),
                 False))
 
 
@@ -297,7 +297,7 @@ def _thickness(points, rects) -> float | None:
 
 def _image(xobject, ctm: Matrix, resources) -> Image:
     mask = xobject.get("/ImageMask", False)
-    space = "DeviceGray" if mask else _family(
+    space = "DeviceGray" if mask else space_family(
         xobject.get("/ColorSpace", pikepdf.Name.DeviceGray), resources)
     return Image(
         int(xobject.Width), int(xobject.Height),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pikepdf
 
+from pamphleteer.check.graphics import space_family
 from pamphleteer.check.limits import MAX_DEPTH, Malformed
 from pamphleteer.pdf import fonts as pdf_fonts
 from pamphleteer.pdf.colourspace import ink_total
@@ -33,9 +34,9 @@ PPI_ERROR, PPI_WARN = 150, 300  # at reading distance
 READING_CM = 30.0
 BLEED_DPI = 50
 PAPER = 245  # every channel at least this: unprinted paper
-GREY = {"DeviceGray", "Pattern"}  # a pattern's shading reports its own space
 RISO_DPI = 100  # a pixel of 0.25 mm: fine enough to place ink against the 5 mm margin
 RISO_SOLID_MM = 10.0  # a square this wide, almost all ink: a flat area, not type
+GREY_SPACES = {"DeviceGray"}  # all a black-only file (mono, a riso drum) may paint in
 _SUBSET_RE = re.compile(r"^[A-Z]{6}\+(.+)$")
 
 Rule = Callable[["Subject"], None]
@@ -268,14 +269,6 @@ def image_ppi(s) -> None:
 @rule("colour")
 def colour(s) -> None:
     exp = s.expected
-    if exp.variant == "riso":
-        for page in s.pages:
-            found = (page.spaces | {i.space for i in page.images}) - GREY
-            if found:
-                s.error(page.number, f"{', '.join(sorted(found))} colour on a riso drum's "
-                        "master: each separation is greyscale, black being full ink on its "
-                        "drum; rebuild it with pamphleteer")
-        return
     if exp.variant == "screen":
         for page in s.pages:
             if "DeviceCMYK" in page.spaces:
@@ -308,6 +301,27 @@ def colour(s) -> None:
         if version and "X-1" in version and page.transparency:
             s.error(page.number, f"transparency ({page.transparency[0]}) in a PDF/X-1a "
                     "file; build with --pdfx x1a, which flattens it")
+
+
+@rule("black-only")
+def black_only(s) -> None:
+    """A mono file is for a copier or laser printer in black alone, a riso file's every
+    page a drum's master, black being full ink on that drum. Any other colour one paints
+    or declares (RGB, CMYK, Lab, a spot ink) is greyed by a driver, by rules nobody
+    chose, and says the file was not made for one ink."""
+    what = {"mono": "a black-only (mono) file", "riso": "a riso drum's master"}
+    if s.expected.variant not in what:
+        return
+    for page in s.pages:
+        resources = s.pdf.pages[page.number - 1].obj.get("/Resources", pikepdf.Dictionary())
+        declared = {space_family(space, resources)
+                    for space in resources.get("/ColorSpace", {}).values()}
+        found = (page.spaces | declared | {i.space for i in page.images}) - GREY_SPACES
+        if found:
+            s.error(page.number, f"{', '.join(sorted(found))} colour in "
+                    f"{what[s.expected.variant]}; rebuild it with pamphleteer, which makes "
+                    "every colour grey")
+            return
 
 
 @rule("hairlines")
