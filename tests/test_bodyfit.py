@@ -57,9 +57,9 @@ def typeset(setup, name: str, cache, variant: str = "desk") -> tuple[str, int]:
     layouts = []
     layout = typesetter.layout
 
-    def counted(css=""):
+    def counted(css="", **options):
         layouts.append(css)
-        return layout(css)
+        return layout(css, **options)
 
     typesetter.layout = counted
     html, _ = typesetter.typeset()

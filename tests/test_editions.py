@@ -457,3 +457,27 @@ def test_long_group_and_place_are_fitted_not_clipped(built, target):
 def test_preflight_passes_strict_on_each_edition(built, edition):
     result = run("check", "--project", ROOT, "--strict", built / edition)
     assert result.exit_code == 0, result.output
+
+
+def test_only_the_final_layout_draws_the_qr_code(monkeypatch):
+    """The first layout only finds the boxes to fit: the QR code's few hundred boxes,
+    which move nothing, are left out of it (its empty box stays) and drawn in the
+    final layout, the one that is printed."""
+    from pamphleteer import render
+    from pamphleteer.typeset import Typesetter
+
+    project = load_project(ROOT)
+    folder = project.content_dir
+    edition = load_editions(folder, ["en", "es", "ar"])[0]
+    content = dataclasses.replace(load_content(folder), edition=edition)
+    renderer = render.Renderer(project.fonts_dir)
+    laid_out = []
+    layout = renderer.layout
+    monkeypatch.setattr(renderer, "layout", lambda html, *a, **k: (
+        laid_out.append(html), layout(html, *a, **k))[1])
+    [target] = plan(project, ("poster-a3",), ("desk",))
+    Typesetter(renderer, target, content, geometry(target, project)).typeset()
+    documents = [h for h in laid_out if 'class="qr"' in h]  # not copyfit's probes
+    assert len(documents) >= 2
+    assert "<i style=" not in documents[0]
+    assert documents[-1].count("<i style=") > 100

@@ -125,14 +125,15 @@ class TemplateSlogans(Sequence):
 
 def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             pads: int | None = None, read: dict[str, object] | None = None,
-            body_blocks: int | None = None) -> str:
+            body_blocks: int | None = None, qr: bool = True) -> str:
     """Render the layout's template. Content fields are HTML already (Markdown output,
     sanitized), so they are marked safe; everything a template adds itself is escaped.
     With ``read``, note which parts of the content the template reads (see ``inputs``).
     ``body_blocks``: the body is too long for the layout even at its smallest size
     (``[body_fit] pointer``); only its first paragraphs (top-level blocks, without a
     heading left last) reach the template, ``article_fits`` is false and the template
-    points to the full text."""
+    points to the full text. Without ``qr``, an edition's QR code is its empty box.
+    """
     lang = content.article.lang
     fields = {k: Markup(v) if isinstance(v, str) else v
               for k, v in dataclasses.asdict(content.article).items()}
@@ -143,7 +144,7 @@ def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             kept.pop()
         fields["body_html"] = Markup("\n".join(kept))
     slogans = [{"html": Markup(s.html), "text": s.text} for s in content.slogans]
-    edition = content.edition and TemplateFields("edition", panel(content.edition), read)
+    edition = content.edition and TemplateFields("edition", panel(content.edition, qr), read)
     return render_template(
         target.layout,
         {
@@ -190,11 +191,12 @@ class Typesetter:
                        "".join(stylesheets(self.target, self.page, extra_css)), pads,
                        body_blocks=self.body_blocks)
 
-    def layout(self, extra_css: str = "", pads: int | None = None):
+    def layout(self, extra_css: str = "", pads: int | None = None, sketch: bool = False):
         """The document laid out, its CSS handed to the renderer as style sheets; with
-        ``pads``, as many spare pages as ``html`` gives it."""
+        ``pads``, as many spare pages as ``html`` gives it; as a ``sketch``, with an
+        edition's QR code as its empty box (see editions.qr_html)."""
         html = to_html(self.target, self.content, self.page, "", pads,
-                       body_blocks=self.body_blocks)
+                       body_blocks=self.body_blocks, qr=not sketch)
         return self.r.layout(html, self.base, self.what, self.roots,
                              self.target.layout.stylesheets(),
                              stylesheets(self.target, self.page, extra_css))
@@ -371,11 +373,14 @@ class Typesetter:
     def typeset(self) -> tuple[str, object]:
         """Return the final HTML and laid-out document, with every fit applied."""
         css = ""
-        document = self.layout()
+        # The first layout only finds the boxes to fit, so it is a sketch: an edition's
+        # QR code costs it more than all the rest of a poster.
+        sketch = bool(self.content.edition and self.content.edition.url)
+        document = self.layout(sketch=sketch)
         fit_css = self.fit_css(document)
         if self.target.layout.body_fit:
             css, document = self.body_fit(fit_css)
-        elif fit_css:
+        elif fit_css or sketch:
             css = fit_css
             document = self.layout(css)
         if fit_css:
