@@ -350,20 +350,24 @@ class Served:
     project: Path
     process: subprocess.Popen
 
-    def api(self) -> dict:
-        with urllib.request.urlopen(self.url + "api/outputs", timeout=10) as response:
+    def api(self, since: int | None = None) -> dict:
+        """/api/outputs; with ``since``, answered when there is a newer revision (or after
+        the server's LONG_POLL_S), as the page polls."""
+        query = "" if since is None else f"?since={since}"
+        with urllib.request.urlopen(f"{self.url}api/outputs{query}", timeout=60) as response:
             return json.load(response)
 
     def wait(self, until, what: str, timeout: float = 240) -> dict:
         """Poll /api/outputs until ``until(data)``; fail naming ``what`` if it never is."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        data = self.api()
+        while not until(data):
             assert self.process.poll() is None, f"serve exited {self.process.returncode}"
-            data = self.api()
-            if until(data):
-                return data
-            time.sleep(0.05)
-        raise AssertionError(f"serve: {what} not within {timeout:.0f} s; last state: {data}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"serve: {what} not within {timeout:.0f} s; "
+                                     f"last state: {data}")
+            data = self.api(since=data["revision"])
+        return data
 
     def idle(self) -> dict:
         """Wait for the build to finish with every output proofed (or failed)."""

@@ -216,7 +216,7 @@ def test_a_malformed_request_does_not_kill_the_server(served, request_bytes):
 def test_a_crash_in_the_handler_answers_500_and_serving_goes_on(monkeypatch):
     """serve's own server, in this process, over state whose snapshot fails."""
     live = serve.Live(job=None, dpi=50)
-    monkeypatch.setattr(live, "snapshot", lambda: 1 / 0)
+    monkeypatch.setattr(live, "snapshot_json", lambda since: 1 / 0)
     server = serve.make_server(live, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -376,6 +376,35 @@ def test_a_broken_layout_shows_the_cli_error_and_recovers(served, file, breakage
         path.write_text(good, encoding="utf-8")
     data = served.wait(lambda d: d["error"] is None and not d["building"], "recovery")
     assert all(o["findings"] == [] for o in data["outputs"])
+
+
+def test_a_poll_that_names_its_revision_is_answered_when_a_newer_one_is_made():
+    live = serve.Live(SimpleNamespace(), 96)
+    first = json.loads(live.snapshot_json())
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(live.snapshot_json, first["revision"])
+        time.sleep(0.3)
+        assert not answer.done(), "answered though nothing changed"
+        started = time.perf_counter()
+        live.fail("layouts/placard/main.html.j2:3: unexpected end of template")
+        data = json.loads(answer.result(timeout=10))
+        assert time.perf_counter() - started < 1
+    assert data["revision"] > first["revision"]
+    assert data["error"] == "layouts/placard/main.html.j2:3: unexpected end of template"
+    # A page that is behind is answered at once; one that is up to date, when the wait ends.
+    assert json.loads(live.snapshot_json(first["revision"], wait=30)) == data
+    started = time.perf_counter()
+    assert json.loads(live.snapshot_json(data["revision"], wait=0.2)) == data
+    assert time.perf_counter() - started >= 0.2
+
+
+def test_a_build_starting_and_ending_is_a_new_revision():
+    live = serve.Live(SimpleNamespace(), 96)
+    revisions = [live.revision]
+    for building in (True, False):
+        live._set(building=building)
+        revisions.append(json.loads(live.snapshot_json(revisions[-1], wait=5))["revision"])
+    assert revisions[0] < revisions[1] < revisions[2]
 
 
 def test_a_slogan_edit_refreshes_only_what_shows_it(served):

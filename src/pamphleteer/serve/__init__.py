@@ -36,6 +36,9 @@ STATIC = Path(__file__).parent / "static"
 #: where the change shows most are rebuilt (and refreshed) first. Others come last.
 MOST_VISIBLE_FIRST = ("placard", "poster", "flyer", "leaflet", "booklet")
 _PAGE_IN_ERROR = re.compile(r": page (\d+):")
+#: How long a poll that names the revision it has waits for a newer one before it is
+#: answered with the same (well under the browser's and the proxies' time limits).
+LONG_POLL_S = 20.0
 _TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
           ".js": "text/javascript; charset=utf-8", ".png": "image/png",
           ".svg": "image/svg+xml"}
@@ -55,7 +58,9 @@ class Live:
         self.job = job
         self.dpi = dpi
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)  # notified with every new revision
         self.revision = 0
+        self._json: tuple[int, bytes] = (-1, b"")  # the snapshot of a revision, as sent
         self.error: str | None = None
         self.building = False
         self.focus: str | None = None  # the output open in the page's large view
@@ -69,8 +74,29 @@ class Live:
 
     def snapshot(self) -> dict:
         with self.lock:
-            return {"revision": self.revision, "error": self.error, "building": self.building,
-                    "outputs": [self.entries[f] for f in self.order if f in self.entries]}
+            return self._snapshot()
+
+    def _snapshot(self) -> dict:
+        return {"revision": self.revision, "error": self.error, "building": self.building,
+                "outputs": [self.entries[f] for f in self.order if f in self.entries]}
+
+    def snapshot_json(self, since: int | None = None, wait: float = LONG_POLL_S) -> bytes:
+        """The snapshot as the API sends it. With ``since``, the revision the page has,
+        the answer waits (up to ``wait`` seconds) for a newer one: the page hears of a
+        new proof the moment it is published, and a page that polls while nothing
+        changes costs nothing. Encoded once per revision, however many pages poll: a
+        busy poller must not take the build's time."""
+        with self.changed:
+            if since is not None:
+                self.changed.wait_for(lambda: self.revision != since, wait)
+            if self._json[0] != self.revision:
+                self._json = (self.revision, json.dumps(self._snapshot()).encode())
+            return self._json[1]
+
+    def _bump(self) -> None:
+        """A new revision (the lock held): what the page shows has changed."""
+        self.revision += 1
+        self.changed.notify_all()
 
     def look_at(self, file: str | None) -> None:
         """The page opened ``file`` in its large view (None: closed it): the next build
@@ -84,8 +110,8 @@ class Live:
 
     def _set(self, **changes) -> None:
         with self.lock:
-            if any(getattr(self, k) != v for k, v in changes.items() if k != "building"):
-                self.revision += 1
+            if any(getattr(self, k) != v for k, v in changes.items()):
+                self._bump()
             for key, value in changes.items():
                 setattr(self, key, value)
 
@@ -134,7 +160,7 @@ class Live:
         with self.lock:
             if self.entries.get(output.target.file) != entry:
                 self.entries[output.target.file] = entry
-                self.revision += 1
+                self._bump()
 
     def rebuild(self, job: Job) -> None:
         """Build what changed, most visible first; a failure becomes the page's banner.
@@ -148,7 +174,9 @@ class Live:
             # Imposed files last: they close their size's row, after the files they show.
             order = [t.file for t in targets + [i for t in targets for i in t.impositions()]]
             with self.lock:
-                self.order = order
+                if self.order != order:
+                    self.order = order
+                    self._bump()
             self.recorded = recorded_findings(job.out_dir)
             failed = failure(build(job, self.on_output))
             self._set(error=failed.format_message() if failed else None, building=False)
@@ -241,8 +269,10 @@ def make_server(live: Live, host: str, port: int) -> ThreadingHTTPServer:
 
         def _get(self, url: SplitResult) -> None:
             if url.path == "/api/outputs":
-                live.look_at(parse_qs(url.query).get("focus", [None])[0])
-                return self._send(json.dumps(live.snapshot()).encode(),
+                query = parse_qs(url.query)
+                live.look_at(query.get("focus", [None])[0])
+                since = query.get("since", [""])[0]
+                return self._send(live.snapshot_json(int(since) if since.isdigit() else None),
                                   "application/json", "no-store")
             if url.path == "/":
                 file = STATIC / "index.html"

@@ -1,8 +1,10 @@
 // The kit's proofs, refreshed by polling /api/outputs: a new revision redraws only the
 // outputs that changed, and an image is replaced only when its URL (its digest) changed.
+// A poll names the revision the page has, and the server answers when there is a newer
+// one, so a new proof shows the moment it is made.
 "use strict";
 
-const POLL_MS = 300;
+const RETRY_MS = 1000;        // after a failed poll: the server may be restarting
 const $ = (id) => document.getElementById(id);
 const kit = $("kit"), statusLine = $("status"), banner = $("error");
 let revision = null;
@@ -94,11 +96,18 @@ function showStatus(data) {
     + ` · revision ${data.revision}`;
 }
 
+// The output open in the viewer is the one the next rebuild makes first.
+function outputsUrl(since) {
+  const query = new URLSearchParams();
+  if (viewing) query.set("focus", viewing.file);
+  if (since !== null) query.set("since", since);
+  return `/api/outputs?${query}`;
+}
+
 async function poll() {
+  let wait = 0;
   try {
-    // The output open in the viewer is the one the next rebuild makes first.
-    const focus = viewing ? `?focus=${encodeURIComponent(viewing.file)}` : "";
-    const response = await fetch(`/api/outputs${focus}`, { cache: "no-store" });
+    const response = await fetch(outputsUrl(revision), { cache: "no-store" });
     const data = await response.json();
     showStatus(data);
     if (data.revision !== revision) {
@@ -108,9 +117,13 @@ async function poll() {
   } catch (e) {
     statusLine.classList.remove("busy");
     statusLine.textContent = "not connected — is pamphleteer serve still running?";
+    wait = RETRY_MS;
   }
-  setTimeout(poll, POLL_MS);
+  setTimeout(poll, wait);
 }
+
+// The waiting poll told the server what was open when it was sent: tell it now.
+function lookAt() { fetch(outputsUrl(null), { cache: "no-store" }).catch(() => {}); }
 
 // --- the viewer: one page large, with trim, bleed and safe-zone overlays --------------
 
@@ -149,11 +162,13 @@ function openViewer(file, index) {
   viewing = { file, index };
   $("viewer").hidden = false;
   showPage();
+  lookAt();
 }
 
 function closeViewer() {
   viewing = null;
   $("viewer").hidden = true;
+  lookAt();
 }
 
 $("viewer-close").addEventListener("click", closeViewer);
