@@ -241,3 +241,15 @@ def test_unchanged_tiles_are_skipped_and_a_changed_poster_is_tiled_again(kit, tm
     again = impose_output(job, target, manifest)
     assert not again.skipped and again.error is None
     assert again.sha256 == entry(kit, "poster-a3-tiled-a4.pdf")["sha256"]  # same bytes
+
+
+def test_label_words_name_what_is_wrong_with_a_strings_file():
+    from pamphleteer.errors import RenderError
+    from pamphleteer.pdf.tile import Words
+
+    words = Words({"tile_where": "fila {row} de {rowz}"}, "es")
+    with pytest.raises(RenderError, match=r"'es'.*tile_where names \{rowz\}.*\{row\}, \{rows\}"):
+        words("tile_where", row=1, rows=2)
+    with pytest.raises(RenderError, match=r"no 'tile_glue'.*copy it from .*en.toml"):
+        words("tile_glue")
+    assert Words({"k": "{a} y {a}"}, "es")("k", a="A1") == "A1 y A1"

@@ -44,8 +44,6 @@ from pamphleteer.targets import DESK_MARGIN_MM, VARIANTS, Target, imposed, plan,
 from pamphleteer.units import PT_PER_MM, PX_PER_MM
 
 #: The faces of a tiled file's labels, in the fonts folder (else its first TrueType font).
-LABEL_FONTS = ("charis-sil/CharisSIL-Regular.ttf", "charis-sil/CharisSIL-Bold.ttf")
-
 if TYPE_CHECKING:
     from pamphleteer.content import Content
     from pamphleteer.editions import Edition
@@ -377,7 +375,8 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
                 output.inputs = keys[target.file].key
                 report(output, target.bleed_mm(project))
         for target in sheets:
-            report(_guarded(target, impose_output, job, target, manifest, siblings), 0.0)
+            report(_guarded(target, impose_output, job, target, manifest, siblings,
+                            content.article.lang), 0.0)
         if any(t.variant.image for t in targets):
             from pamphleteer.social import write_alt_texts
 
@@ -431,13 +430,15 @@ def _shared(job: Job, target: Target, key: str, siblings: list[Manifest]) -> Out
 
 
 def impose_output(job: Job, target: Target, manifest: Manifest,
-                  siblings: list[Manifest] = ()) -> Output:
+                  siblings: list[Manifest] = (), lang: str = "en") -> Output:
     """Impose or tile a desk file onto sheets, unless it and the settings are as last
-    time (or a sibling folder has it already)."""
+    time (or a sibling folder has it already). A tiled file's labels are in ``lang``."""
     import pikepdf
 
     from pamphleteer import inputs
     from pamphleteer.check import bundled_font_names
+    from pamphleteer.editions import direction
+    from pamphleteer.layouts import strings
     from pamphleteer.pdf import impose, metadata, tile
 
     if target.calibration:
@@ -450,10 +451,11 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
     imposition, tiling, creep = target.imposition, target.tiling, job.project.paper_thickness_mm
     if tiling is None:
         key = inputs.key({"source": entry["sha256"], "imposition": imposition, "creep": creep})
-    else:  # and the fonts its labels are set in
-        fonts, fonts_dir = _label_fonts(job.project.fonts_dir), job.project.fonts_dir
-        key = inputs.key({"source": entry["sha256"], "tiling": tiling,
-                          "fonts": inputs.files_digest(list(fonts), fonts_dir)})
+    else:  # and the words and fonts of its labels
+        words = tile.Words(strings(target.layout, lang), lang)
+        key = inputs.key({"source": entry["sha256"], "tiling": tiling, "lang": lang,
+                          "words": words.strings,
+                          "fonts": inputs.fonts_digest(job.project.fonts_dir)})
     if not job.force and manifest.fresh(target.file, key):
         return Output(target, skipped=True, inputs=key,
                       pages=manifest.entries[target.file]["pages"])
@@ -461,10 +463,19 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
         return shared
     started = time.perf_counter()
     buffer = io.BytesIO()
-    with pikepdf.open(job.out_dir / source.file) as src:
+    with contextlib.ExitStack() as files:
+        src = files.enter_context(pikepdf.open(job.out_dir / source.file))
         if tiling is not None:
-            grid = tile.grid_for(impose.page_size(src.pages[0]), tiling)
-            pdf = tile.tile(src, grid, source.name, fonts)
+            poster = impose.page_size(src.pages[0])
+            grid = tile.grid_for(poster, tiling)
+            html = tile.labels_html(grid, poster, source.name, len(src.pages), words,
+                                    direction(lang))
+            renderer = _renderer(job.project.fonts_dir)
+            labels = renderer.pdf(renderer.layout(html, job.project.root, target.file, (),
+                                                  css=(tile.LABEL_CSS,)), target.file)
+            # Open until the tiled file is saved: its pages' forms are copied from it.
+            labels_pdf = files.enter_context(pikepdf.open(io.BytesIO(labels)))
+            pdf = tile.tile(src, grid, labels_pdf)
             pages = 1 + len(src.pages) * grid.cols * grid.rows
             made = {"tiled_from": source.file}
         else:
@@ -502,12 +513,13 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
     )
 
 
-def _label_fonts(fonts_dir: Path) -> tuple[Path, Path]:
-    """The regular and bold faces a tiled file's labels are set in."""
-    from pamphleteer.glyphs import bundled_font
+def _renderer(fonts_dir: Path):
+    """This process's renderer: a worker's, or one made for the sheets' labels."""
+    from pamphleteer.render import Renderer
 
-    return tuple(bundled_font(fonts_dir, (name,), (".ttf",), "label a tiled poster's sheets")
-                 for name in LABEL_FONTS)
+    if "renderer" not in _worker:
+        _worker["renderer"] = Renderer(fonts_dir)
+    return _worker["renderer"]
 
 
 def _calibration_prints(job: Job, targets: list[Target], on_output) -> list[Output]:

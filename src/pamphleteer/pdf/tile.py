@@ -8,19 +8,25 @@ marks and labels that keeps clear of the sheet's outer 5 mm, which home printers
 reach. Each sheet overlaps the next one to its right and below by
 ``Tiling.overlap_mm``: that strip takes the glue, under the next sheet, whose left and
 top edges are trimmed along the marks.
+
+The words (labels, the map's instructions) are in the edition's language, from the
+layouts' strings files, and are set by the renderer like any page, so that Arabic is
+shaped and runs right to left: ``labels_html`` writes them as one small document, a page
+per sheet, and ``tile`` lays each of its pages over its sheet.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from html import escape
 
 import pikepdf
 
+from pamphleteer.errors import RenderError
 from pamphleteer.layouts import SHEETS, Tiling
 from pamphleteer.pdf.impose import page_size, stroke
-from pamphleteer.pdf.lettering import Lettering
 from pamphleteer.units import PT_PER_MM
 
 EDGE_MM = 5.0  # nothing within this of the sheet's edge: home printers cannot print there
@@ -28,11 +34,31 @@ BAND_MM = 7.0  # between that edge and the art: the marks and the sheet's label
 MARK_GAP_MM, MARK_MM = 1.5, 4.0  # a mark starts this far out from the art, and is this long
 MARK_PT = 0.3
 GREY = "0 0 0 0.6 K"
-TEXT_GREY = "0 0 0 0.75 k"
 GLUE_TINT = "0 0 0 0.1 k"
 LABEL_PT = 8.0
+LINE = 1.5 * LABEL_PT  # pt: the map's lines of text
 MAP_MARGIN_MM = 15.0
 MAP_LABEL_PT = 10.0
+HEAD_LINES, FOOT_LINES = 4, 6  # the map's room for its title and for its steps, wrapped
+#: The labels' style: the bundled faces, Arabic in its own; grey in black ink alone.
+LABEL_CSS = f"""
+@page {{ margin: 0 }}
+html {{ font: {LABEL_PT}pt/1.25 "Charis SIL"; color: device-cmyk(0 0 0 0.75) }}
+html:lang(ar) {{ font-family: "Noto Naskh Arabic", "Charis SIL"; line-height: 1.15 }}
+body {{ margin: 0 }}
+.sheet {{ position: relative; overflow: hidden; break-after: page; direction: ltr }}
+/* Boxes are placed from the left, as ink is (WeasyPrint misplaces an absolute box that
+   is right to left); the words in them run as their language does. */
+[dir=rtl] .words {{ direction: rtl }}
+.at {{ position: absolute; margin: 0 }}
+.glue {{ display: flex; align-items: center; justify-content: center; white-space: nowrap }}
+.turned .words {{ transform: rotate(-90deg) }}
+p {{ margin: 0 }}
+.title {{ font-size: {MAP_LABEL_PT}pt; font-weight: bold }}
+.cell {{ font-size: {MAP_LABEL_PT}pt; font-weight: bold; line-height: 1.2; padding: 0 2.5pt;
+        color: device-cmyk(0 0 0 1); background: device-cmyk(0 0 0 0);
+        border: {0.3}pt solid device-cmyk(0 0 0 1) }}
+"""
 
 
 @dataclass(frozen=True)
@@ -81,28 +107,34 @@ def label(col: int, row: int) -> str:
     return f"{chr(ord('A') + col)}{row + 1}"
 
 
-class _Faces:
-    """The two faces labels are set in, as the font resources /F1 (regular), /F2 (bold)."""
+class Words:
+    """The labels' words in one language: the ``tile_*`` and ``paper_*`` entries of the
+    layouts' strings file, with their ``{names}`` filled in."""
 
-    def __init__(self, regular: Path, bold: Path):
-        self.regular, self.bold = Lettering(regular), Lettering(bold)
+    def __init__(self, strings: dict[str, str], lang: str):
+        self.strings, self.lang = strings, lang
 
-    def text(self, text: str, x: float, y: float, size: float = LABEL_PT,
-             bold: bool = False) -> str:
-        face = self.bold if bold else self.regular
-        return face.show(text, x, y, size, "/F2" if bold else "/F1")
+    def __call__(self, key: str, **values) -> str:
+        text = self.strings.get(key)
+        if text is None:
+            raise RenderError(f"strings for {self.lang!r}: no {key!r}, which tiled posters "
+                              "label their sheets with; copy it from layouts/_base/strings/"
+                              "en.toml and translate it")
 
-    def width(self, text: str, size: float = LABEL_PT, bold: bool = False) -> float:
-        return (self.bold if bold else self.regular).width(text, size)
+        def fill(match: re.Match) -> str:
+            if match[1] not in values:
+                raise RenderError(f"strings for {self.lang!r}: {key} names {{{match[1]}}}, "
+                                  f"which is not one of {', '.join(map('{{{}}}'.format, values))}"
+                                  "; fix it in the strings file")
+            return str(values[match[1]])
 
-    def resources(self, pdf: pikepdf.Pdf) -> pikepdf.Dictionary:
-        return pikepdf.Dictionary(F1=self.regular.font(pdf), F2=self.bold.font(pdf))
+        return re.sub(r"\{(\w+)\}", fill, text)
 
 
-def tile(src: pikepdf.Pdf, grid: Grid, title: str, fonts: tuple[Path, Path]) -> pikepdf.Pdf:
+def tile(src: pikepdf.Pdf, grid: Grid, labels: pikepdf.Pdf) -> pikepdf.Pdf:
     """The map, then the sheets of each of ``src``'s pages in turn (a placard has one
-    page per slogan, all cut alike: see ``grid_for``); labels set in ``fonts`` (a
-    regular and a bold TrueType face)."""
+    page per slogan, all cut alike: see ``grid_for``), each with its page of ``labels``
+    (``labels_html``, rendered) laid over it."""
     out = pikepdf.new()
     forms = []
     for page in src.pages:
@@ -110,47 +142,53 @@ def tile(src: pikepdf.Pdf, grid: Grid, title: str, fonts: tuple[Path, Path]) -> 
         form.Matrix = [1, 0, 0, 1, -page.mediabox[0], -page.mediabox[1]]  # corner at 0, 0
         forms.append(form)
     poster = page_size(src.pages[0])
-    faces = _Faces(*fonts)
-    pages = [(forms[0], _map_page(grid, poster, title, len(forms), faces))]
-    pages += [(form, _sheet_page(grid, col, row, (number, len(forms)), faces))
-              for number, form in enumerate(forms, 1)
+    pages = [(forms[0], _map_page(grid, poster))]
+    pages += [(form, _sheet_page(grid, col, row)) for form in forms
               for row in range(grid.rows) for col in range(grid.cols)]
-    resources = faces.resources(out)  # after every text is set: the subset holds them all
-    for form, (size, ops) in pages:
-        page = out.add_blank_page(page_size=size)
-        page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Poster=form),
-                                                Font=resources)
-        page.obj.Contents = out.make_stream("\n".join(ops).encode())
+    if len(labels.pages) != len(pages):
+        raise RenderError(f"the labels came out on {len(labels.pages)} pages for "
+                          f"{len(pages)} sheets: a label too long for its sheet?")
+    for (form, ops), words in zip(pages, labels.pages, strict=True):
+        page = out.add_blank_page(page_size=grid.sheet)
+        page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(
+            Poster=form, Labels=out.copy_foreign(words.as_form_xobject())))
+        page.obj.Contents = out.make_stream("\n".join([*ops, "q /Labels Do Q"]).encode())
         page.obj.TrimBox = page.obj.MediaBox
         page.obj.BleedBox = page.obj.MediaBox
     return out
 
 
-def _sheet_page(grid: Grid, col: int, row: int, page: tuple[int, int],
-                faces: _Faces) -> tuple[tuple[float, float], list[str]]:
-    """One sheet: its part of the poster, corner marks, the glue strips and its label,
-    which names the poster's ``page`` (number, of how many) if it has several."""
-    (w, h), (ww, wh), o = grid.sheet, grid.window, grid.overlap
-    x0, y0 = (w - ww) / 2, (h - wh) / 2  # the art's lower-left corner on the sheet
-    x1, y1 = x0 + ww, y0 + wh
+def _art(grid: Grid) -> tuple[float, float, float, float]:
+    """The art's corners on a sheet (pt): x0, y0, x1, y1."""
+    (w, h), (ww, wh) = grid.sheet, grid.window
+    x0, y0 = (w - ww) / 2, (h - wh) / 2
+    return x0, y0, x0 + ww, y0 + wh
+
+
+def _glue(grid: Grid, col: int, row: int) -> list[tuple[float, float, float, float]]:
+    """The glue strips of sheet (col, row): in the band beside the art they run along,
+    never on it (x, y, w, h in pt)."""
+    x0, y0, x1, y1 = _art(grid)
+    o, strip = grid.overlap, (BAND_MM - 1) * PT_PER_MM
+    glue = []
+    if col < grid.cols - 1:
+        glue += [(x1 - o, y1, o, strip), (x1 - o, y0 - strip, o, strip)]
+    if row < grid.rows - 1:
+        glue += [(x0 - strip, y0, strip, o), (x1, y0, strip, o)]
+    return glue
+
+
+def _sheet_page(grid: Grid, col: int, row: int) -> list[str]:
+    """One sheet's drawing: its part of the poster, the glue strips and corner marks."""
+    (ww, wh), o = grid.window, grid.overlap
+    x0, y0, x1, y1 = _art(grid)
     px, py = grid.origin(col, row)
     ops = [f"q {x0:.3f} {y0:.3f} {ww:.3f} {wh:.3f} re W n "
            f"1 0 0 1 {x0 - px:.3f} {y0 - py:.3f} cm /Poster Do Q"]
     gap, far = MARK_GAP_MM * PT_PER_MM, (MARK_GAP_MM + MARK_MM) * PT_PER_MM
-    strip = (BAND_MM - 1) * PT_PER_MM
     right, below = col < grid.cols - 1, row < grid.rows - 1
-    # Glue strips: tinted in the band beside the art they run along, never on it.
     ops.append(f"q {GLUE_TINT}")
-    glue = []
-    if right:
-        glue += [(x1 - o, y1, o, strip), (x1 - o, y0 - strip, o, strip)]
-    if below:
-        glue += [(x0 - strip, y0, strip, o), (x1, y0, strip, o)]
-    ops += [f"{x:.3f} {y:.3f} {gw:.3f} {gh:.3f} re f" for x, y, gw, gh in glue]
-    ops.append(f"Q q {TEXT_GREY}")
-    word = faces.width("glue")
-    ops += [faces.text("glue", x + (gw - word) / 2, y + gh / 2 - 0.35 * LABEL_PT)
-            for x, y, gw, gh in glue]
+    ops += [f"{x:.3f} {y:.3f} {gw:.3f} {gh:.3f} re f" for x, y, gw, gh in _glue(grid, col, row)]
     # Marks: the art's corners (trim lines), and where the next sheets' edges go.
     ops.append(f"Q q {GREY} {MARK_PT} w 0 J")
     for x, dx in ((x0, -1), (x1, 1)):
@@ -164,85 +202,124 @@ def _sheet_page(grid: Grid, col: int, row: int, page: tuple[int, int],
         ops += [stroke(x0 - gap, y0 + o, x0 - far, y0 + o),
                 stroke(x1 + gap, y0 + o, x1 + far, y0 + o)]
     ops.append("Q")
-    # The label under the art: which sheet, and what to do with it.
-    name = label(col, row)
-    where = f" · row {row + 1} of {grid.rows}, column {col + 1} of {grid.cols}"
-    if page[1] > 1:
-        where += f" · page {page[0]} of {page[1]}"
-    baseline = y0 - gap - 0.9 * LABEL_PT
-    ops.append(f"q {TEXT_GREY}")
-    ops.append(faces.text(name, x0 + far, baseline, bold=True))
-    ops.append(faces.text(where, x0 + far + faces.width(name, bold=True), baseline))
-    note = _assembly(col, row)
-    end = (x1 - o if right else x1) - far
-    ops.append(faces.text(note, end - faces.width(note), baseline))
-    ops.append("Q")
-    return grid.sheet, ops
+    return ops
 
 
-def _assembly(col: int, row: int) -> str:
-    """What to trim on sheet (col, row), and which sheets it goes over."""
-    edges = [e for e, cut in (("left", col > 0), ("top", row > 0)) if cut]
-    if not edges:
-        return "the first sheet: the others go over it"
-    under = [label(c, r) for c, r in ((col - 1, row), (col, row - 1)) if c >= 0 and r >= 0]
-    return (f"trim the {' and '.join(edges)} edge{'s' if len(edges) > 1 else ''}, "
-            f"lay over {' and '.join(under)}")
+def _map_layout(grid: Grid, poster: tuple[float, float]) -> tuple[float, float, float]:
+    """Where the map draws the poster: its scale and lower-left corner (pt), as large as
+    fits between the title and the steps."""
+    w, h = grid.sheet
+    margin = MAP_MARGIN_MM * PT_PER_MM
+    room_top, room_bottom = h - margin - HEAD_LINES * LINE, margin + FOOT_LINES * LINE
+    scale = min((w - 2 * margin) / poster[0], (room_top - room_bottom) / poster[1])
+    return scale, (w - poster[0] * scale) / 2, room_top - poster[1] * scale
 
 
-def _map_page(grid: Grid, poster: tuple[float, float], title: str, pages: int,
-              faces: _Faces) -> tuple[tuple[float, float], list[str]]:
-    """The whole poster (its first page of ``pages``), small, with the sheets drawn over
-    it, each labelled; above it what the file is, and below it how to print and put it
-    together. Turned as the sheets are: a printer expects one size and orientation per
-    file."""
-    (w, h), tiling = grid.sheet, grid.tiling
-    margin, line = MAP_MARGIN_MM * PT_PER_MM, 1.5 * LABEL_PT
-    sheets = grid.cols * grid.rows
-    top = h - margin - MAP_LABEL_PT
-    wide, high = (v / PT_PER_MM for v in poster)
-    sheet_name = tiling.sheet.upper() if tiling.sheet == "a4" else tiling.sheet.title()
-    what = f"{wide:g} × {high:g} mm on {sheets} {sheet_name} sheets"
-    if pages > 1:
-        what = f"{pages} pages of {what} each; page 1 shown, each cut alike"
-    ops = [f"q {TEXT_GREY}", faces.text(f"{title}: {what}", margin, top, MAP_LABEL_PT, True),
-           faces.text(f"{grid.rows} rows × {grid.cols} columns, each sheet overlapping the "
-                      f"next by {tiling.overlap_mm:g} mm", margin, top - line),
-           "Q"]
-    steps = [
-        "Print at 100 % (“actual size”, not “fit to page”), on one side.",
-        "Trim the left edge of each sheet outside column A, and the top edge of each "
-        "outside row 1, along the corner marks;",
-        "lay each over the grey glue strips of the sheets before it, line it up with the "
-        "marks, and glue: A1, B1, … then A2, B2, …",
-    ]
-    ops.append(f"q {TEXT_GREY}")
-    ops += [faces.text(step, margin, margin + (len(steps) - 1 - i) * line)
-            for i, step in enumerate(steps)]
-    ops.append("Q")
-    # The poster, as large as fits between the title and the steps.
-    room_w = w - 2 * margin
-    room_top, room_bottom = top - 2.5 * line, margin + len(steps) * line + line
-    scale = min(room_w / poster[0], (room_top - room_bottom) / poster[1])
-    left = (w - poster[0] * scale) / 2
-    bottom = room_top - poster[1] * scale
-    ops.append(f"q {scale:.5f} 0 0 {scale:.5f} {left:.3f} {bottom:.3f} cm /Poster Do Q")
-    ops.append(f"q {GREY} {MARK_PT} w {left:.3f} {bottom:.3f} {poster[0] * scale:.3f} "
-               f"{poster[1] * scale:.3f} re S Q")
+def _cells(grid: Grid, poster: tuple[float, float]) -> list[tuple[int, int, float, float]]:
+    """Each sheet's part on the map: (col, row, x, y of its lower-left corner in pt)."""
+    scale, left, bottom = _map_layout(grid, poster)
+    return [(c, r, left + grid.origin(c, r)[0] * scale, bottom + grid.origin(c, r)[1] * scale)
+            for r in range(grid.rows) for c in range(grid.cols)]
+
+
+def _map_page(grid: Grid, poster: tuple[float, float]) -> list[str]:
+    """The map's drawing: the whole poster (its first page), small, with the sheets
+    drawn over it. Turned as the sheets are: a printer expects one size and orientation
+    per file."""
+    scale, left, bottom = _map_layout(grid, poster)
+    ops = [f"q {scale:.5f} 0 0 {scale:.5f} {left:.3f} {bottom:.3f} cm /Poster Do Q",
+           f"q {GREY} {MARK_PT} w {left:.3f} {bottom:.3f} {poster[0] * scale:.3f} "
+           f"{poster[1] * scale:.3f} re S Q", "q 0 0 0 1 K 0.5 w"]
     ww, wh = grid.window[0] * scale, grid.window[1] * scale
-    ops.append("q 0 0 0 1 K 0.5 w")
-    cells = [(c, r, left + grid.origin(c, r)[0] * scale, bottom + grid.origin(c, r)[1] * scale)
-             for r in range(grid.rows) for c in range(grid.cols)]
-    ops += [f"{x:.3f} {y:.3f} {ww:.3f} {wh:.3f} re S" for _, _, x, y in cells]
+    ops += [f"{x:.3f} {y:.3f} {ww:.3f} {wh:.3f} re S" for _, _, x, y in _cells(grid, poster)]
     ops.append("Q")
-    pad = 0.25 * MAP_LABEL_PT
-    for c, r, x, y in cells:
-        name = label(c, r)
-        tw = faces.width(name, MAP_LABEL_PT, bold=True)
-        cx, cy = x + ww / 2, y + wh / 2
-        ops.append(f"q 0 0 0 0 k 0 0 0 1 K {MARK_PT} w {cx - tw / 2 - pad:.3f} "
-                   f"{cy - 0.5 * MAP_LABEL_PT:.3f} {tw + 2 * pad:.3f} "
-                   f"{1.3 * MAP_LABEL_PT:.3f} re B 0 0 0 1 k "
-                   + faces.text(name, cx - tw / 2, cy - 0.2 * MAP_LABEL_PT, MAP_LABEL_PT, True)
-                   + " Q")
-    return (w, h), ops
+    return ops
+
+
+# --- the words, as a document for the renderer ----------------------------------------
+
+
+def labels_html(grid: Grid, poster: tuple[float, float], title: str, pages: int,
+                words: Words, direction: str) -> str:
+    """The labels of every sheet ``tile`` makes, a page each, in order: the map's title,
+    steps and sheet names, then each sheet's glue strips and the line under its art that
+    names it and says what to do with it."""
+    w, h = grid.sheet
+    sheets = [_map_words(grid, poster, title, pages, words)]
+    sheets += [_sheet_words(grid, col, row, (number, pages), words)
+               for number in range(1, pages + 1)
+               for row in range(grid.rows) for col in range(grid.cols)]
+    body = "".join(f'<div class="sheet" style="width: {w:.3f}pt; height: {h:.3f}pt">'
+                   f'{"".join(parts)}</div>' for parts in sheets)
+    return (f'<!doctype html><html lang="{escape(words.lang)}" dir="{direction}"><head>'
+            f'<meta charset="utf-8"><style>@page {{ size: {w:.3f}pt {h:.3f}pt }}</style>'
+            f"</head><body>{body}</body></html>")
+
+
+def _box(grid: Grid, x: float, y: float, width: float, height: float, html: str,
+         kind: str = "") -> str:
+    """``html`` in a box whose lower-left corner is (x, y) in PDF points."""
+    top = grid.sheet[1] - y - height
+    return (f'<div class="at {kind}" style="left: {x:.3f}pt; top: {top:.3f}pt; '
+            f'width: {width:.3f}pt; height: {height:.3f}pt"><div class="words">{html}</div></div>')
+
+
+def _sheet_words(grid: Grid, col: int, row: int, page: tuple[int, int],
+                 words: Words) -> list[str]:
+    x0, y0, x1, y1 = _art(grid)
+    gap, far = MARK_GAP_MM * PT_PER_MM, (MARK_GAP_MM + MARK_MM) * PT_PER_MM
+    glue = escape(words("tile_glue"))
+    parts = [_box(grid, x, y, gw, gh, glue, "glue turned" if gh > gw else "glue")
+             for x, y, gw, gh in _glue(grid, col, row)]
+    where = words("tile_where", row=row + 1, rows=grid.rows, col=col + 1, cols=grid.cols)
+    if page[1] > 1:
+        where += " · " + words("tile_page", page=page[0], pages=page[1])
+    end = (x1 - grid.overlap if col < grid.cols - 1 else x1) - far
+    # Its name under the art and what to do with it over the art, each on a line of its
+    # own in the band between the corner marks, clear of the 5 mm no printer reaches.
+    name = f"<b>{label(col, row)}</b> · {escape(where)}"
+    parts += [_box(grid, x0 + far, y0 - gap - LINE, end - x0 - far, LINE, name),
+              _box(grid, x0 + far, y1 + gap, end - x0 - far, LINE,
+                   escape(_assembly(col, row, words)))]
+    return parts
+
+
+def _assembly(col: int, row: int, words: Words) -> str:
+    """What to do with sheet (col, row): which edges to trim, which sheets it goes over."""
+    left, above = label(col - 1, row), label(col, row - 1)
+    if col and row:
+        return words("tile_trim_both", left=left, above=above)
+    if col:
+        return words("tile_trim_left", left=left)
+    if row:
+        return words("tile_trim_top", above=above)
+    return words("tile_first")
+
+
+def _map_words(grid: Grid, poster: tuple[float, float], title: str, pages: int,
+               words: Words) -> list[str]:
+    """Above the poster what the file is, below it how to print and put it together,
+    and on it each sheet's name, in its corner."""
+    w, h = grid.sheet
+    margin = MAP_MARGIN_MM * PT_PER_MM
+    width, height = (f"{v / PT_PER_MM:g}" for v in poster)
+    size = {"width": width, "height": height, "sheets": grid.cols * grid.rows,
+            "paper": words(f"paper_{grid.tiling.sheet.replace('-', '_')}")}
+    what = (words("tile_size_pages", pages=pages, **size) if pages > 1
+            else words("tile_size", **size))
+    layout = words("tile_grid", rows=grid.rows, cols=grid.cols,
+                   overlap=f"{grid.tiling.overlap_mm:g}")
+    head = f'<p class="title">{escape(title)}: {escape(what)}</p><p>{escape(layout)}</p>'
+
+    steps = "".join(f"<p>{escape(words(key))}</p>"
+                    for key in ("tile_print", "tile_trim", "tile_glue_steps"))
+    parts = [_box(grid, margin, h - margin - HEAD_LINES * LINE, w - 2 * margin,
+                  HEAD_LINES * LINE, head),
+             _box(grid, margin, margin, w - 2 * margin, FOOT_LINES * LINE,
+                  f'<div style="position: absolute; bottom: 0">{steps}</div>')]
+    scale, pad = _map_layout(grid, poster)[0], 2.0
+    for c, r, x, y in _cells(grid, poster):
+        top = y + grid.window[1] * scale - pad
+        parts.append(f'<p class="at cell" style="left: {x + pad:.3f}pt; '
+                     f'top: {h - top:.3f}pt">{label(c, r)}</p>')
+    return parts
