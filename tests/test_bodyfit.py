@@ -45,6 +45,12 @@ class Hints:
     def remember_body(self, _name, size):
         self.remembered.append(size)
 
+    def boxes(self, _name):
+        return None
+
+    def remember_boxes(self, *_):
+        pass
+
 
 def typeset(setup, name: str, cache, variant: str = "desk") -> tuple[str, int]:
     """The final HTML of ``name``'s variant, and how many layouts its body fit took."""

@@ -10,7 +10,9 @@ in colour, share one measurement.
 
 It also keeps, per document, the body size its body fit chose last: a hint that the
 next fit of that document (another variant, an edition, after an edit) confirms with two
-layouts instead of searching again.
+layouts instead of searching again; and the boxes its first layout found, so that the
+next document of the same shape can go straight to its final layout (see
+``Typesetter.typeset``).
 """
 
 from __future__ import annotations
@@ -60,14 +62,32 @@ class FitCache:
     def body_hint(self, name: str) -> float | None:
         """The body size last chosen for the document ``name``: only a guess, which the
         body fit confirms with real layouts before it takes it (see ``Typesetter``)."""
-        size = self._read(self._hint_key(name))
+        size = self._read(self._named("body", name))
         return size if isinstance(size, float) else None
 
     def remember_body(self, name: str, size: float) -> None:
-        self._write(self._hint_key(name), size)
+        self._write(self._named("body", name), size)
 
-    def _hint_key(self, name: str) -> str:
-        return hashlib.sha256(f"{self.salt}\0body\0{name}".encode()).hexdigest()
+    def boxes(self, name: str) -> dict | None:
+        """The fitted texts' boxes and styles a document of the shape ``name`` had last
+        time: a guess too, which the final layout confirms (see ``Typesetter``). None
+        for a file of another form (damaged, or an older version's)."""
+        known = self._read(self._named("boxes", name))
+        try:
+            fits, hidden = known["fits"], known["hidden"]
+            valid = (all(isinstance(v["style"], str) and len(v["area"]) == 2
+                         and all(isinstance(n, float | int) for n in v["area"])
+                         for v in fits.values())
+                     and all(isinstance(h, str) for h in hidden))
+        except (KeyError, TypeError, AttributeError):
+            return None
+        return known if valid else None
+
+    def remember_boxes(self, name: str, boxes: dict) -> None:
+        self._write(self._named("boxes", name), boxes)
+
+    def _named(self, kind: str, name: str) -> str:
+        return hashlib.sha256(f"{self.salt}\0{kind}\0{name}".encode()).hexdigest()
 
     def _read(self, key: str):
         try:

@@ -198,6 +198,17 @@ class Renderer:
                 return f"{path}: {warnings[0]}"
         return None
 
+    def elements(self, html: str, attribute: str) -> dict[str, tuple[str, str]]:
+        """Every element of ``html`` that has ``attribute`` and an id, parsed as a layout
+        parses it but not laid out: by id, the attribute's value and the element's HTML
+        (as ``outer_html`` gives it)."""
+        found: dict[str, tuple[str, str]] = {}
+        for element in self.wp.HTML(string=html).etree_element.iter():
+            value, ident = element.get(attribute), element.get("id")
+            if value is not None and ident and ident not in found:
+                found[ident] = (value, _serialized(element))
+        return found
+
     def pdf(self, document, what: str, **options) -> bytes:
         with self._bugs_reported(what):
             return document.write_pdf(**options)
@@ -278,15 +289,20 @@ def style_signature(box: Box) -> str:
 
     Two elements with the same HTML, signature and box lay out alike, whatever CSS
     produced them: the press and desk copies of a text share it (only their colours
-    differ), so a fit measured for one serves the other.
+    differ), so a fit measured for one serves the other. Each element counts once, however
+    many lines its text was broken across: how the sketch broke it follows from the rest.
     """
     from weasyprint.css.properties import INITIAL_VALUES
 
     names = [n for n in sorted(INITIAL_VALUES) if not _paints_only(n)]
-    parts = []
+    parts, seen = [], set()
     for inner, _ in _walk(box.laid_out):
         if type(inner).__name__ in ("LineBox", "TextBox"):
             continue
+        if inner.element is not None:
+            if (inner.element, inner.element_tag) in seen:
+                continue  # the same element again, on another line
+            seen.add((inner.element, inner.element_tag))
         parts.append(f"{type(inner).__name__} {inner.element_tag}")
         for name in names:
             try:
@@ -298,7 +314,11 @@ def style_signature(box: Box) -> str:
 
 def outer_html(box: Box) -> str:
     """Serialized HTML of a found element (to clone it into probes)."""
-    element = copy.copy(box.laid_out.element)
+    return _serialized(box.laid_out.element)
+
+
+def _serialized(element) -> str:
+    element = copy.copy(element)
     element.tail = None
     return ElementTree.tostring(element, encoding="unicode", method="html")
 

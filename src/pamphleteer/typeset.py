@@ -8,6 +8,7 @@ booklet's spare pages it does not need. WeasyPrint is reached only through ``ren
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -184,6 +185,7 @@ class Typesetter:
         self.what = f"{target.file}"
         self.body_blocks = None  # a number: the body's first blocks only, and a pointer
         self.final = "", None  # the CSS and spare pages typeset() settled on
+        self.sketched: dict[str, dict] = {}  # the first layout's fitted texts (see typeset)
 
     def html(self, extra_css: str = "", pads: int | None = None) -> str:
         """The document on its own, its CSS inline (for ``--html``)."""
@@ -234,7 +236,10 @@ class Typesetter:
         fitted, keys = {}, {}
         if self.fit_cache is not None:
             for t in targets:
-                keys[t.id] = self.fit_cache.key(render.style_signature(found[t.id]), t)
+                style = render.style_signature(found[t.id])
+                self.sketched[t.id] = {"area": [round(t.width, 3), round(t.height, 3)],
+                                       "style": style}
+                keys[t.id] = self.fit_cache.key(style, t)
                 if (hit := self.fit_cache.get(keys[t.id], t.id)) is not None:
                     fitted[t.id] = hit
         missing = [t for t in targets if t.id not in fitted]
@@ -371,23 +376,107 @@ class Typesetter:
         return fits
 
     def typeset(self) -> tuple[str, object]:
-        """Return the final HTML and laid-out document, with every fit applied."""
+        """Return the final HTML and laid-out document, with every fit applied.
+
+        The first layout (a sketch) is there to find the boxes the texts are fitted
+        into. A document of the same shape as one typeset before (same target, language
+        and style sheets, the same elements in the same places, only its words
+        changed: another edition, an edit to the body) skips it when every fit it would
+        look up is in the cache: its boxes are taken from last time, and the final layout
+        must show them again, to the hundredth of a pixel and with the same styles, or it
+        is thrown away and the document typeset from its sketch. The shape decides the
+        texts' styles (the cascade sees nothing else), the cache key is the fit's every
+        input, and a fit depends on its box only by its size: the same boxes give the
+        same bytes.
+        """
         css = ""
-        # The first layout only finds the boxes to fit, so it is a sketch: an edition's
-        # QR code costs it more than all the rest of a poster.
-        sketch = bool(self.content.edition and self.content.edition.url)
-        document = self.layout(sketch=sketch)
-        fit_css = self.fit_css(document)
-        if self.target.layout.body_fit:
-            css, document = self.body_fit(fit_css)
-        elif fit_css or sketch:
-            css = fit_css
-            document = self.layout(css)
+        # The sketch only finds the boxes to fit, so an edition's QR code (which costs
+        # it more than all the rest of a poster) is left out of it.
+        qr = bool(self.content.edition and self.content.edition.url)
+        shape = self.shape()
+        known = self.fit_cache and shape and self.fit_cache.boxes(shape)
+        fit_css = self.predicted_fits(known) if known is not None else None
+        if fit_css is not None:
+            if self.target.layout.body_fit:
+                css, document = self.body_fit(fit_css)
+            else:
+                css, document = fit_css, self.layout(fit_css)
+            if not self.same_boxes(document, known["fits"]):
+                fit_css = None
+        if fit_css is None:
+            self.sketched, self.body_blocks = {}, None  # as if the guess was never made
+            document = self.layout(sketch=qr)
+            fit_css = self.fit_css(document)
+            if self.target.layout.body_fit:
+                css, document = self.body_fit(fit_css)
+            elif fit_css or qr:
+                css = fit_css
+                document = self.layout(css)
+            if shape:
+                self.remember_boxes(shape, document)
         if fit_css:
             self.check_fits(document)
         document, pads = self.paginate(document)
         self.final = css, pads
         return self.html(css, pads), document
+
+    def shape(self) -> str | None:
+        """What decides where a document's fitted texts go and how they are styled, but
+        not their words: the target, the language, the style sheets, and every element
+        with the attributes selectors see (``_skeleton``). None without a fit cache."""
+        if self.fit_cache is None:
+            return None
+        parts = (self.target.file, self.content.article.lang,
+                 *stylesheets(self.target, self.page), _skeleton(self.sketch_html()))
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def predicted_fits(self, known: dict) -> str | None:
+        """The fit CSS for ``known`` boxes (a document of this shape, typeset before),
+        if every one of its texts' fits is in the cache; else None."""
+        from pamphleteer import copyfit
+
+        found = self.r.elements(self.sketch_html(), "data-fit")
+        boxes = known["fits"]
+        if set(found) != set(boxes) | set(known["hidden"]):
+            return None
+        fitted = {}
+        for ident, box in boxes.items():
+            name, html = found[ident]
+            spec = self.target.layout.fits.get(name)
+            if spec is None:
+                return None
+            target = copyfit.FitTarget(ident, html, *box["area"], spec, label=ident)
+            fitted[ident] = self.fit_cache.get(self.fit_cache.key(box["style"], target), ident)
+            if fitted[ident] is None:
+                return None
+        return copyfit.css(fitted)
+
+    def sketch_html(self) -> str:
+        return to_html(self.target, self.content, self.page, "", body_blocks=self.body_blocks,
+                       qr=False)
+
+    @staticmethod
+    def same_boxes(document, boxes: dict) -> bool:
+        """Whether ``document`` has exactly the fitted texts of ``boxes``, each in a box
+        of the size it gives (a sketch's, or the guess taken from last time)."""
+        from pamphleteer import render
+
+        found = render.boxes(document, "data-fit")
+        if {i for i in found if not i.endswith("@box")} != set(boxes):
+            return False
+        return all((area := found.get(ident + "@box")) is not None
+                   and [round(area.width, 3), round(area.height, 3)] == box["area"]
+                   for ident, box in boxes.items())
+
+    def remember_boxes(self, shape: str, document) -> None:
+        """Keep the sketch's boxes for the next document of this ``shape``, and which
+        texts it does not show (a style hides them); unless the final ``document`` has
+        the boxes otherwise, in a layout whose boxes follow their texts: those are found
+        afresh every time."""
+        if self.same_boxes(document, self.sketched):
+            hidden = set(self.r.elements(self.sketch_html(), "data-fit")) - set(self.sketched)
+            self.fit_cache.remember_boxes(shape, {"fits": self.sketched,
+                                                  "hidden": sorted(hidden)})
 
     def paginate(self, document) -> tuple[object, int]:
         """Drop the spare pages that a booklet's multiple of 4, or a fixed layout's page
@@ -404,6 +493,21 @@ class Typesetter:
             needed = (-(len(document.pages) - len(pads))) % 4
         drop = set(pads[needed:])
         return document.copy([p for i, p in enumerate(document.pages) if i not in drop]), needed
+
+
+_TEXT = re.compile(r">([^<]+)<")
+_WORDS = re.compile(r'\s(alt|title|src|aria-label|content)="[^"]*"')  # says, not looks
+_ADDRESS = re.compile(r'\shref="([a-z][a-z0-9+.-]*:)?[^"]*"', re.IGNORECASE)
+
+
+def _skeleton(html: str) -> str:
+    """``html`` without its words, all a style sheet can select by left: each run of text
+    as one mark (a selector tells an empty element from one with text, not one text from
+    another); attributes, without the words of those that hold words (``alt``,
+    ``aria-label``, …), and of a link's address only its scheme (``a[href^=mailto]``)."""
+    html = _TEXT.sub(lambda m: ">~<" if m[1].strip() else "><", html)
+    html = _WORDS.sub(lambda m: f" {m[1]}", html)
+    return _ADDRESS.sub(lambda m: f' href="{m[1] or ""}"', html)
 
 
 def _bisection(low: float, high: float, fits) -> tuple[float, list[float]]:
