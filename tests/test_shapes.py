@@ -123,7 +123,7 @@ def test_boxes_that_came_out_otherwise_are_found_again_from_the_sketch(setup, tm
     known = cache.boxes(shape)
     assert known and known["fits"], "the first edition kept its desk copy's boxes"
     ident, box = next(iter(known["fits"].items()))
-    name, html = renderer.elements(typesetter.sketch_html(), "data-fit")[ident]
+    name, html = typesetter.fit_elements[ident]
     box["area"] = [box["area"][0] - 40, box["area"][1]]
     cache.remember_boxes(shape, known)
     wrong = copyfit.FitTarget(ident, html, *box["area"], desk.layout.fits[name], ident)

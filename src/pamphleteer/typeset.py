@@ -8,6 +8,7 @@ booklet's spare pages it does not need. WeasyPrint is reached only through ``ren
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -427,7 +428,7 @@ class Typesetter:
         if self.fit_cache is None:
             return None
         parts = (self.target.file, self.content.article.lang,
-                 *stylesheets(self.target, self.page), _skeleton(self.sketch_html()))
+                 *stylesheets(self.target, self.page), _skeleton(self.sketch_html))
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def predicted_fits(self, known: dict) -> str | None:
@@ -435,7 +436,7 @@ class Typesetter:
         if every one of its texts' fits is in the cache; else None."""
         from pamphleteer import copyfit
 
-        found = self.r.elements(self.sketch_html(), "data-fit")
+        found = self.fit_elements
         boxes = known["fits"]
         if set(found) != set(boxes) | set(known["hidden"]):
             return None
@@ -451,9 +452,15 @@ class Typesetter:
                 return None
         return copyfit.css(fitted)
 
+    @functools.cached_property
     def sketch_html(self) -> str:
-        return to_html(self.target, self.content, self.page, "", body_blocks=self.body_blocks,
-                       qr=False)
+        """The first layout's document: the whole body, an edition's QR code left out."""
+        return to_html(self.target, self.content, self.page, "", qr=False)
+
+    @functools.cached_property
+    def fit_elements(self) -> dict[str, tuple[str, str]]:
+        """The texts the sketch has to fit, from its markup (``Renderer.elements``)."""
+        return self.r.elements(self.sketch_html, "data-fit")
 
     @staticmethod
     def same_boxes(document, boxes: dict) -> bool:
@@ -474,7 +481,7 @@ class Typesetter:
         the boxes otherwise, in a layout whose boxes follow their texts: those are found
         afresh every time."""
         if self.same_boxes(document, self.sketched):
-            hidden = set(self.r.elements(self.sketch_html(), "data-fit")) - set(self.sketched)
+            hidden = set(self.fit_elements) - set(self.sketched)
             self.fit_cache.remember_boxes(shape, {"fits": self.sketched,
                                                   "hidden": sorted(hidden)})
 
