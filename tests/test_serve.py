@@ -492,7 +492,7 @@ def test_a_save_during_a_build_cancels_it_and_the_next_starts_at_once(tmp_path, 
             assert cancelled and cancelled[0] - saved < 5, "the save cancelled the build"
             assert builds[2][0] - cancelled[0] < 5, "the next build started at once"
             assert builds[2][1].first[0] == focus, "the output in the large view first"
-            assert live.snapshot()["error"] is None
+            assert json.loads(live.snapshot_json())["error"] is None
         finally:
             stop.set()
 

@@ -43,7 +43,6 @@ from pamphleteer.outputs import (
 from pamphleteer.targets import DESK_MARGIN_MM, VARIANTS, Target, imposed, plan, shard
 from pamphleteer.units import PT_PER_MM, PX_PER_MM
 
-#: The faces of a tiled file's labels, in the fonts folder (else its first TrueType font).
 if TYPE_CHECKING:
     from pamphleteer.content import Content
     from pamphleteer.editions import Edition

@@ -57,7 +57,7 @@ p {{ margin: 0 }}
 .title {{ font-size: {MAP_LABEL_PT}pt; font-weight: bold }}
 .cell {{ font-size: {MAP_LABEL_PT}pt; font-weight: bold; line-height: 1.2; padding: 0 2.5pt;
         color: device-cmyk(0 0 0 1); background: device-cmyk(0 0 0 0);
-        border: {0.3}pt solid device-cmyk(0 0 0 1) }}
+        border: {MARK_PT}pt solid device-cmyk(0 0 0 1) }}
 """
 
 

@@ -72,10 +72,6 @@ class Live:
     def proofs_dir(self) -> Path:
         return self.job.out_dir / PROOFS
 
-    def snapshot(self) -> dict:
-        with self.lock:
-            return self._snapshot()
-
     def _snapshot(self) -> dict:
         return {"revision": self.revision, "error": self.error, "building": self.building,
                 "outputs": [self.entries[f] for f in self.order if f in self.entries]}
