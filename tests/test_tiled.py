@@ -253,3 +253,43 @@ def test_label_words_name_what_is_wrong_with_a_strings_file():
     with pytest.raises(RenderError, match=r"no 'tile_glue'.*copy it from .*en.toml"):
         words("tile_glue")
     assert Words({"k": "{a} y {a}"}, "es")("k", a="A1") == "A1 y A1"
+
+
+def _labels(words: dict[str, str], lang: str = "es"):
+    """A2's labels in ``lang`` with ``words`` over the shipped ones, laid out."""
+    import tomllib
+
+    from pamphleteer.editions import direction
+    from pamphleteer.pdf.tile import LABEL_CSS, Words, labels_html
+    from pamphleteer.render import Renderer
+
+    project = load_project(ROOT)
+    shipped = tomllib.loads((ROOT / f"layouts/_base/strings/{lang}.toml").read_text())
+    poster = (420 * 72 / 25.4, 594 * 72 / 25.4)
+    grid = grid_for(poster, Tiling("a4"))
+    labels = Words(shipped | words, lang)
+    html = labels_html(grid, poster, "poster-a2", 1, labels, direction(lang))
+    renderer = Renderer(project.fonts_dir)
+    return renderer.layout(html, ROOT, "labels", (), css=(LABEL_CSS,)), labels, html
+
+
+@pytest.mark.parametrize("key", ["tile_first", "tile_glue", "tile_print", "tile_where"])
+def test_a_translation_too_long_for_its_place_is_an_error_naming_it(key):
+    from pamphleteer.errors import RenderError
+    from pamphleteer.pdf.tile import check_labels
+
+    document, words, _ = _labels({key: "una frase larguísima que no cabe " * 40})
+    with pytest.raises(RenderError, match=rf"'es': {key}\b.* too long .*shorten it"):
+        check_labels(document, words)
+
+
+def test_the_shipped_labels_fit_and_words_are_text_not_markup():
+    from pamphleteer.pdf.tile import check_labels
+
+    for lang in ("en", "es", "ar", "de"):
+        check_labels(*_labels({}, lang)[:2])
+    document, words, html = _labels({"tile_glue": "<i>",
+                                     "tile_where": "<b onclick=x>fila</b> {row.__class__}"})
+    check_labels(document, words)  # short enough, shown as it is
+    assert "<b onclick" not in html and "<i>" not in html
+    assert "&lt;b onclick=x&gt;fila&lt;/b&gt; {row.__class__}" in html

@@ -470,8 +470,10 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
             html = tile.labels_html(grid, poster, source.name, len(src.pages), words,
                                     direction(lang))
             renderer = _renderer(job.project.fonts_dir)
-            labels = renderer.pdf(renderer.layout(html, job.project.root, target.file, (),
-                                                  css=(tile.LABEL_CSS,)), target.file)
+            document = renderer.layout(html, job.project.root, target.file, (),
+                                       css=(tile.LABEL_CSS,))
+            tile.check_labels(document, words)
+            labels = renderer.pdf(document, target.file)
             # Open until the tiled file is saved: its pages' forms are copied from it.
             labels_pdf = files.enter_context(pikepdf.open(io.BytesIO(labels)))
             pdf = tile.tile(src, grid, labels_pdf)

@@ -284,6 +284,15 @@ def _paints_only(name: str) -> bool:
     return "color" in name or name.startswith(("background", "box_shadow", "opacity"))
 
 
+def overflowing(document, attribute: str) -> list[tuple[Box, Box]]:
+    """Each element with ``attribute`` (see ``boxes``) whose text reaches out of its
+    parent's box, the area it is given: (the element, the area)."""
+    found = boxes(document, attribute)
+    return [(box, area) for ident, box in found.items()
+            if (area := found.get(ident + "@box")) is not None
+            and (box.height > area.height + 1 or box.text_width > area.width + 1)]
+
+
 def style_signature(box: Box) -> str:
     """Every layout-relevant computed style value of an element and all it contains.
 

@@ -254,17 +254,12 @@ class Typesetter:
         """Every fitted text within its box in the final layout: nothing overflows."""
         from pamphleteer import render
 
-        found = render.boxes(document, "data-fit")
-        for ident, box in found.items():
-            area = found.get(ident + "@box")
-            if ident.endswith("@box") or area is None:
-                continue
-            if box.height > area.height + 1 or box.text_width > area.width + 1:
-                raise RenderError(
-                    f"{self.what}: overflow: #{ident} overflows its box ({box.height:.0f} px "
-                    f"tall in {area.height:.0f} px); give it a box of fixed size in the "
-                    "layout's CSS"
-                )
+        for box, area in render.overflowing(document, "data-fit"):
+            raise RenderError(
+                f"{self.what}: overflow: #{box.id} overflows its box ({box.height:.0f} px "
+                f"tall in {area.height:.0f} px); give it a box of fixed size in the "
+                "layout's CSS"
+            )
 
     def measure(self, probes) -> dict[str, tuple[float, int, float]]:
         """Lay out all probes in one document and read back their sizes."""

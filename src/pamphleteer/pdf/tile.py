@@ -27,7 +27,7 @@ import pikepdf
 from pamphleteer.errors import RenderError
 from pamphleteer.layouts import SHEETS, Tiling
 from pamphleteer.pdf.impose import page_size, stroke
-from pamphleteer.units import PT_PER_MM
+from pamphleteer.units import PT_PER_MM, PX_PER_MM
 
 EDGE_MM = 5.0  # nothing within this of the sheet's edge: home printers cannot print there
 BAND_MM = 7.0  # between that edge and the art: the marks and the sheet's label
@@ -52,7 +52,9 @@ body {{ margin: 0 }}
 [dir=rtl] .words {{ direction: rtl }}
 .at {{ position: absolute; margin: 0 }}
 .glue {{ display: flex; align-items: center; justify-content: center; white-space: nowrap }}
-.turned .words {{ transform: rotate(-90deg) }}
+.turned {{ transform: rotate(-90deg) }}
+.foot {{ display: flex; flex-direction: column; justify-content: flex-end }}
+.foot .words {{ flex: none }}  /* its own height, to be seen when it is too tall */
 p {{ margin: 0 }}
 .title {{ font-size: {MAP_LABEL_PT}pt; font-weight: bold }}
 .cell {{ font-size: {MAP_LABEL_PT}pt; font-weight: bold; line-height: 1.2; padding: 0 2.5pt;
@@ -256,21 +258,48 @@ def labels_html(grid: Grid, poster: tuple[float, float], title: str, pages: int,
             f"</head><body>{body}</body></html>")
 
 
+def check_labels(document, words: Words) -> None:
+    """Every label within its place (``labels_html`` laid out): a translation too long
+    for it would run over the poster, or off the part of the sheet a printer reaches."""
+    from pamphleteer import render
+
+    for box, area in render.overflowing(document, "data-label"):
+        over = max(box.height - area.height, box.text_width - area.width) / PX_PER_MM
+        raise RenderError(f"strings for {words.lang!r}: {box.name} is too long for its "
+                          f"place on a tiled poster's sheet ({over:.0f} mm over); shorten it "
+                          "in the strings file")
+
+
 def _box(grid: Grid, x: float, y: float, width: float, height: float, html: str,
-         kind: str = "") -> str:
-    """``html`` in a box whose lower-left corner is (x, y) in PDF points."""
+         key: str, ident: str, kind: str = "") -> str:
+    """``html``, the words of strings ``key``, in a box whose lower-left corner is (x, y)
+    in PDF points; ``ident``, unique in the document, lets ``check_labels`` find it."""
     top = grid.sheet[1] - y - height
     return (f'<div class="at {kind}" style="left: {x:.3f}pt; top: {top:.3f}pt; '
-            f'width: {width:.3f}pt; height: {height:.3f}pt"><div class="words">{html}</div></div>')
+            f'width: {width:.3f}pt; height: {height:.3f}pt"><div class="words" '
+            f'id="{ident}" data-label="{key}">{html}</div></div>')
+
+
+def _glue_box(grid: Grid, x: float, y: float, width: float, height: float, html: str,
+              ident: str) -> str:
+    """A glue strip's word, along the strip: in a strip taller than wide, a box as long
+    as the strip, about the same centre, turned (a turn changes no layout, so the word
+    is checked against the strip's length)."""
+    if height <= width:
+        return _box(grid, x, y, width, height, html, "tile_glue", ident, "glue")
+    cx, cy = x + width / 2, y + height / 2
+    return _box(grid, cx - height / 2, cy - width / 2, height, width, html, "tile_glue", ident,
+                "glue turned")
 
 
 def _sheet_words(grid: Grid, col: int, row: int, page: tuple[int, int],
                  words: Words) -> list[str]:
     x0, y0, x1, y1 = _art(grid)
     gap, far = MARK_GAP_MM * PT_PER_MM, (MARK_GAP_MM + MARK_MM) * PT_PER_MM
+    sheet = f"{page[0]}-{label(col, row)}"
     glue = escape(words("tile_glue"))
-    parts = [_box(grid, x, y, gw, gh, glue, "glue turned" if gh > gw else "glue")
-             for x, y, gw, gh in _glue(grid, col, row)]
+    parts = [_glue_box(grid, x, y, gw, gh, glue, f"glue-{sheet}-{i}")
+             for i, (x, y, gw, gh) in enumerate(_glue(grid, col, row))]
     where = words("tile_where", row=row + 1, rows=grid.rows, col=col + 1, cols=grid.cols)
     if page[1] > 1:
         where += " · " + words("tile_page", page=page[0], pages=page[1])
@@ -278,22 +307,25 @@ def _sheet_words(grid: Grid, col: int, row: int, page: tuple[int, int],
     # Its name under the art and what to do with it over the art, each on a line of its
     # own in the band between the corner marks, clear of the 5 mm no printer reaches.
     name = f"<b>{label(col, row)}</b> · {escape(where)}"
-    parts += [_box(grid, x0 + far, y0 - gap - LINE, end - x0 - far, LINE, name),
-              _box(grid, x0 + far, y1 + gap, end - x0 - far, LINE,
-                   escape(_assembly(col, row, words)))]
+    key, note = _assembly(col, row, words)
+    parts += [_box(grid, x0 + far, y0 - gap - LINE, end - x0 - far, LINE, name,
+                   "tile_where", f"name-{sheet}"),
+              _box(grid, x0 + far, y1 + gap, end - x0 - far, LINE, escape(note), key,
+                   f"note-{sheet}")]
     return parts
 
 
-def _assembly(col: int, row: int, words: Words) -> str:
-    """What to do with sheet (col, row): which edges to trim, which sheets it goes over."""
+def _assembly(col: int, row: int, words: Words) -> tuple[str, str]:
+    """What to do with sheet (col, row), which edges to trim and which sheets it goes
+    over: the strings key and its words."""
     left, above = label(col - 1, row), label(col, row - 1)
     if col and row:
-        return words("tile_trim_both", left=left, above=above)
+        return "tile_trim_both", words("tile_trim_both", left=left, above=above)
     if col:
-        return words("tile_trim_left", left=left)
+        return "tile_trim_left", words("tile_trim_left", left=left)
     if row:
-        return words("tile_trim_top", above=above)
-    return words("tile_first")
+        return "tile_trim_top", words("tile_trim_top", above=above)
+    return "tile_first", words("tile_first")
 
 
 def _map_words(grid: Grid, poster: tuple[float, float], title: str, pages: int,
@@ -314,9 +346,9 @@ def _map_words(grid: Grid, poster: tuple[float, float], title: str, pages: int,
     steps = "".join(f"<p>{escape(words(key))}</p>"
                     for key in ("tile_print", "tile_trim", "tile_glue_steps"))
     parts = [_box(grid, margin, h - margin - HEAD_LINES * LINE, w - 2 * margin,
-                  HEAD_LINES * LINE, head),
-             _box(grid, margin, margin, w - 2 * margin, FOOT_LINES * LINE,
-                  f'<div style="position: absolute; bottom: 0">{steps}</div>')]
+                  HEAD_LINES * LINE, head, "tile_size, tile_grid", "map-head"),
+             _box(grid, margin, margin, w - 2 * margin, FOOT_LINES * LINE, steps,
+                  "tile_print, tile_trim, tile_glue_steps", "map-foot", "foot")]
     scale, pad = _map_layout(grid, poster)[0], 2.0
     for c, r, x, y in _cells(grid, poster):
         top = y + grid.window[1] * scale - pad
