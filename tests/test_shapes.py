@@ -135,11 +135,22 @@ def test_boxes_that_came_out_otherwise_are_found_again_from_the_sketch(setup, tm
     assert cache.boxes(shape)["fits"][ident]["area"] != box["area"], "the guess is put right"
 
 
-def test_a_shape_is_the_markup_without_its_words():
+def test_a_shape_is_the_markup_without_its_words(setup):
     from pamphleteer.typeset import _skeleton
+
+    renderer = setup[1]
+
+    def shape(html: str) -> str:
+        return _skeleton(renderer.parse(html))
 
     a = '<p class="group" id="g" lang="es">Leeds</p><a href="https://a.example/x">here</a>'
     b = '<p class="group" id="g" lang="es">York Syria</p><a href="https://b.example/y">there</a>'
-    assert _skeleton(a) == _skeleton(b)
-    assert _skeleton(a) != _skeleton(a.replace('class="group"', 'class="place"'))
-    assert _skeleton(a) != _skeleton(a.replace(">Leeds<", "><"))  # :empty can tell
+    assert shape(a) == shape(b)
+    assert shape(a) != shape(a.replace('class="group"', 'class="place"'))
+    assert shape(a) != shape(a.replace(">Leeds<", "><"))  # :empty can tell
+    assert shape(a) != shape(a.replace("https:", "mailto:"))  # a[href^=mailto] can tell
+    assert shape(a) != shape(a.replace("</p><a", "<a").replace("</a>", "</a></p>"))  # nesting
+    # A raw ">" inside an attribute hides nothing after it.
+    c = '<p title="a>b" class="x">Leeds</p>'
+    assert shape(c) != shape(c.replace('class="x"', 'class="y"'))
+    assert shape(c) == shape(c.replace('"a>b"', '"c>d"'))

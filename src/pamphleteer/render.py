@@ -198,16 +198,9 @@ class Renderer:
                 return f"{path}: {warnings[0]}"
         return None
 
-    def elements(self, html: str, attribute: str) -> dict[str, tuple[str, str]]:
-        """Every element of ``html`` that has ``attribute`` and an id, parsed as a layout
-        parses it but not laid out: by id, the attribute's value and the element's HTML
-        (as ``outer_html`` gives it)."""
-        found: dict[str, tuple[str, str]] = {}
-        for element in self.wp.HTML(string=html).etree_element.iter():
-            value, ident = element.get(attribute), element.get("id")
-            if value is not None and ident and ident not in found:
-                found[ident] = (value, _serialized(element))
-        return found
+    def parse(self, html: str):
+        """``html`` as a layout parses it, not laid out: its root element (ElementTree)."""
+        return self.wp.HTML(string=html).etree_element
 
     def pdf(self, document, what: str, **options) -> bytes:
         with self._bugs_reported(what):
@@ -282,6 +275,17 @@ def boxes(document, attribute: str) -> dict[str, Box]:
 def _paints_only(name: str) -> bool:
     """Properties that colour a box without moving anything in it."""
     return "color" in name or name.startswith(("background", "box_shadow", "opacity"))
+
+
+def elements(root, attribute: str) -> dict[str, tuple[str, str]]:
+    """Every element under ``root`` (``Renderer.parse``) that has ``attribute`` and an id:
+    by id, the attribute's value and the element's HTML (as ``outer_html`` gives it)."""
+    found: dict[str, tuple[str, str]] = {}
+    for element in root.iter():
+        value, ident = element.get(attribute), element.get("id")
+        if value is not None and ident and ident not in found:
+            found[ident] = (value, _serialized(element))
+    return found
 
 
 def overflowing(document, attribute: str) -> list[tuple[Box, Box]]:

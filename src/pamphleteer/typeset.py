@@ -423,7 +423,7 @@ class Typesetter:
         if self.fit_cache is None:
             return None
         parts = (self.target.file, self.content.article.lang,
-                 *stylesheets(self.target, self.page), _skeleton(self.sketch_html))
+                 *stylesheets(self.target, self.page), _skeleton(self.sketch_tree))
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def predicted_fits(self, known: dict) -> str | None:
@@ -453,9 +453,15 @@ class Typesetter:
         return to_html(self.target, self.content, self.page, "", qr=False)
 
     @functools.cached_property
+    def sketch_tree(self):
+        return self.r.parse(self.sketch_html)
+
+    @functools.cached_property
     def fit_elements(self) -> dict[str, tuple[str, str]]:
-        """The texts the sketch has to fit, from its markup (``Renderer.elements``)."""
-        return self.r.elements(self.sketch_html, "data-fit")
+        """The texts the sketch has to fit, from its markup (``render.elements``)."""
+        from pamphleteer import render
+
+        return render.elements(self.sketch_tree, "data-fit")
 
     @staticmethod
     def same_boxes(document, boxes: dict) -> bool:
@@ -497,19 +503,28 @@ class Typesetter:
         return document.copy([p for i, p in enumerate(document.pages) if i not in drop]), needed
 
 
-_TEXT = re.compile(r">([^<]+)<")
-_WORDS = re.compile(r'\s(alt|title|src|aria-label|content)="[^"]*"')  # says, not looks
-_ADDRESS = re.compile(r'\shref="([a-z][a-z0-9+.-]*:)?[^"]*"', re.IGNORECASE)
+_WORDS = {"alt", "title", "src", "aria-label", "content"}  # what they say, not how it looks
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 
-def _skeleton(html: str) -> str:
-    """``html`` without its words, all a style sheet can select by left: each run of text
+def _skeleton(element) -> str:
+    """The parsed document under ``element`` without its words, all a style sheet can
+    select by left: every element with its attributes, nested as it is; each run of text
     as one mark (a selector tells an empty element from one with text, not one text from
-    another); attributes, without the words of those that hold words (``alt``,
-    ``aria-label``, …), and of a link's address only its scheme (``a[href^=mailto]``)."""
-    html = _TEXT.sub(lambda m: ">~<" if m[1].strip() else "><", html)
-    html = _WORDS.sub(lambda m: f" {m[1]}", html)
-    return _ADDRESS.sub(lambda m: f' href="{m[1] or ""}"', html)
+    another); no words of the attributes that hold words (``alt``, ``aria-label``, …),
+    and of a link's address only its scheme (``a[href^=mailto]``)."""
+    def value(name: str, text: str) -> str:
+        if name in _WORDS:
+            return ""
+        if name == "href":
+            return scheme[0] if (scheme := _SCHEME.match(text)) else ""
+        return text
+
+    attributes = "".join(f" {k}={value(k, v)!r}" for k, v in sorted(element.attrib.items()))
+    inside = "".join(_skeleton(child) for child in element)
+    text = "~" if (element.text or "").strip() else ""
+    tail = "~" if (element.tail or "").strip() else ""
+    return f"<{element.tag}{attributes}>{text}{inside}</>{tail}"
 
 
 def _bisection(low: float, high: float, fits) -> tuple[float, list[float]]:
