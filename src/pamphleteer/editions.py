@@ -139,10 +139,9 @@ def _edition(row: dict[str, str], number: int,
                    url=url, row=number), []
 
 
-def panel(edition: Edition, modules: bool = True) -> dict[str, object]:
+def panel(edition: Edition) -> dict[str, object]:
     """What a layout's edition panel shows: the details as text, the date written out
-    in the edition's language, and the QR code of its address (without ``modules``,
-    its empty box: see ``qr_html``)."""
+    in the edition's language, and the QR code of its address (``qr_html``)."""
     from babel.dates import format_date, format_time
 
     locale = _locale(edition.lang)
@@ -156,7 +155,7 @@ def panel(edition: Edition, modules: bool = True) -> dict[str, object]:
         "place": edition.place,
         "contact": edition.contact,
         "url": edition.url,
-        "qr": qr_html(edition.url, modules) if edition.url else Markup(""),
+        "qr": qr_html(edition.url) if edition.url else Markup(""),
     }
 
 
@@ -177,30 +176,10 @@ def direction(lang: str) -> str:
     return "rtl" if _locale(lang).character_order == "right-to-left" else "ltr"
 
 
-def qr_html(url: str, modules: bool = True) -> Markup:
-    """The QR code of ``url`` as HTML boxes: one per run of dark modules in a row.
-
-    Boxes rather than SVG, because a box's background takes the layout's colours as
-    they are (pure K in press files), where WeasyPrint draws SVG in RGB. The code keeps
-    its 4-module quiet zone; the layout sets its size and colours (``.qr``, ``.qr i``).
-    Without ``modules``, the box alone: its few hundred boxes make a layout pass four
-    times as long, and, placed absolutely in a box of fixed size, they move nothing.
-    """
-    import segno
-
-    rows = list(segno.make(url, error="m").matrix_iter(border=4))
-    n = len(rows)
-    cells = []
-    for y, row in enumerate(rows if modules else ()):
-        x = 0
-        while x < n:
-            if not row[x]:
-                x += 1
-                continue
-            start = x
-            while x < n and row[x]:
-                x += 1
-            cells.append(f'<i style="left:{start * 100 / n:.4f}%;top:{y * 100 / n:.4f}%;'
-                         f'width:{(x - start) * 100 / n:.4f}%;height:{100 / n:.4f}%"></i>')
+def qr_html(url: str) -> Markup:
+    """The QR code of ``url``: its box, which the layout places, sizes and colours
+    (``.qr``: its ``color`` is the modules', its background the quiet zone's). The
+    modules are drawn into the PDF after layout (``pdf.qr``): laid out as a few hundred
+    HTML boxes, they made every layout of an edition's page several times as long."""
     return Markup(f'<span class="qr" role="img" aria-label="{escape(url)}" '
-                  f'data-modules="{n}">{"".join(cells)}</span>')
+                  f'data-qr="{escape(url)}"></span>')

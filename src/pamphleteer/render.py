@@ -24,6 +24,7 @@ from xml.etree import ElementTree
 from pamphleteer import contain
 from pamphleteer.errors import RenderError
 from pamphleteer.fitcache import cache_root
+from pamphleteer.units import PT_PER_PX
 
 _FONTCONFIG = """<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
@@ -91,6 +92,19 @@ class Box:
     text_width: float
     font_pt: float = 0.0
     laid_out: object = field(default=None, repr=False, compare=False)  # WeasyPrint's box
+
+
+@dataclass(frozen=True)
+class Painted:
+    """An element to be painted into the PDF after layout: the value of the attribute it
+    was found by, its page, its padding box in PDF points from the page's bottom left
+    (x, y, width, height), and its text colour as the PDF sets it: ``rg`` or ``k`` with
+    their components, and the alpha."""
+
+    value: str
+    page: int
+    box: tuple[float, float, float, float]
+    colour: tuple[str, tuple[float, ...], float]
 
 
 @dataclass(frozen=True)
@@ -203,8 +217,14 @@ class Renderer:
         return self.wp.HTML(string=html).etree_element
 
     def pdf(self, document, what: str, **options) -> bytes:
+        """The document as PDF, its QR codes drawn in (see ``editions.qr_html``)."""
         with self._bugs_reported(what):
-            return document.write_pdf(**options)
+            data = document.write_pdf(**options)
+        if codes := painted(document, "data-qr"):
+            from pamphleteer.pdf import qr
+
+            data = qr.draw(data, codes)
+        return data
 
     @staticmethod
     @contextlib.contextmanager
@@ -261,7 +281,7 @@ def boxes(document, attribute: str) -> dict[str, Box]:
                 ident, element.get(attribute), number, box.position_x, box.position_y,
                 box.margin_width(), box.margin_height(), len(lines),
                 max((_reach(box, line) for line in lines), default=0.0),
-                box.style["font_size"] * 0.75,
+                box.style["font_size"] * PT_PER_PX,
                 box,
             )
             if parent is not None:
@@ -269,6 +289,28 @@ def boxes(document, attribute: str) -> dict[str, Box]:
                     ident, element.get(attribute), number, parent.content_box_x(),
                     parent.content_box_y(), parent.width, parent.height, 0, 0.0,
                 )
+    return found
+
+
+def painted(document, attribute: str) -> list[Painted]:
+    """Every element with ``attribute``, as it is to be painted (see ``Painted``)."""
+    found = []
+    for number, page in enumerate(document.pages):
+        height = page._page_box.margin_height()
+        for box, _ in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if element is None or element.get(attribute) is None:
+                continue
+            colour = box.style["color"]
+            operator, components = (
+                ("k", colour.coordinates) if colour.space == "device-cmyk"
+                else ("rg", colour.to("srgb").coordinates))
+            x, y = box.padding_box_x(), box.padding_box_y()
+            width, h = box.padding_width(), box.padding_height()
+            found.append(Painted(
+                element.get(attribute), number,
+                (x * PT_PER_PX, (height - y - h) * PT_PER_PX, width * PT_PER_PX, h * PT_PER_PX),
+                (operator, tuple(components), colour.alpha)))
     return found
 
 

@@ -127,14 +127,14 @@ class TemplateSlogans(Sequence):
 
 def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             pads: int | None = None, read: dict[str, object] | None = None,
-            body_blocks: int | None = None, qr: bool = True) -> str:
+            body_blocks: int | None = None) -> str:
     """Render the layout's template. Content fields are HTML already (Markdown output,
     sanitized), so they are marked safe; everything a template adds itself is escaped.
     With ``read``, note which parts of the content the template reads (see ``inputs``).
     ``body_blocks``: the body is too long for the layout even at its smallest size
     (``[body_fit] pointer``); only its first paragraphs (top-level blocks, without a
     heading left last) reach the template, ``article_fits`` is false and the template
-    points to the full text. Without ``qr``, an edition's QR code is its empty box.
+    points to the full text.
     """
     lang = content.article.lang
     fields = {k: Markup(v) if isinstance(v, str) else v
@@ -146,7 +146,7 @@ def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             kept.pop()
         fields["body_html"] = Markup("\n".join(kept))
     slogans = [{"html": Markup(s.html), "text": s.text} for s in content.slogans]
-    edition = content.edition and TemplateFields("edition", panel(content.edition, qr), read)
+    edition = content.edition and TemplateFields("edition", panel(content.edition), read)
     return render_template(
         target.layout,
         {
@@ -194,12 +194,11 @@ class Typesetter:
                        "".join(stylesheets(self.target, self.page, extra_css)), pads,
                        body_blocks=self.body_blocks)
 
-    def layout(self, extra_css: str = "", pads: int | None = None, sketch: bool = False):
+    def layout(self, extra_css: str = "", pads: int | None = None):
         """The document laid out, its CSS handed to the renderer as style sheets; with
-        ``pads``, as many spare pages as ``html`` gives it; as a ``sketch``, with an
-        edition's QR code as its empty box (see editions.qr_html)."""
+        ``pads``, as many spare pages as ``html`` gives it."""
         html = to_html(self.target, self.content, self.page, "", pads,
-                       body_blocks=self.body_blocks, qr=not sketch)
+                       body_blocks=self.body_blocks)
         return self.r.layout(html, self.base, self.what, self.roots,
                              self.target.layout.stylesheets(),
                              stylesheets(self.target, self.page, extra_css))
@@ -386,9 +385,6 @@ class Typesetter:
         same bytes.
         """
         css = ""
-        # The sketch only finds the boxes to fit, so an edition's QR code (which costs
-        # it more than all the rest of a poster) is left out of it.
-        qr = bool(self.content.edition and self.content.edition.url)
         shape = self.shape()
         known = self.fit_cache and shape and self.fit_cache.boxes(shape)
         fit_css = self.predicted_fits(known) if known is not None else None
@@ -401,11 +397,11 @@ class Typesetter:
                 fit_css = None
         if fit_css is None:
             self.sketched, self.body_blocks = {}, None  # as if the guess was never made
-            document = self.layout(sketch=qr)
+            document = self.layout()
             fit_css = self.fit_css(document)
             if self.target.layout.body_fit:
                 css, document = self.body_fit(fit_css)
-            elif fit_css or qr:
+            elif fit_css:
                 css = fit_css
                 document = self.layout(css)
             if shape:
@@ -449,8 +445,8 @@ class Typesetter:
 
     @functools.cached_property
     def sketch_html(self) -> str:
-        """The first layout's document: the whole body, an edition's QR code left out."""
-        return to_html(self.target, self.content, self.page, "", qr=False)
+        """The first layout's document, with the whole body."""
+        return to_html(self.target, self.content, self.page, "")
 
     @functools.cached_property
     def sketch_tree(self):
@@ -503,7 +499,7 @@ class Typesetter:
         return document.copy([p for i, p in enumerate(document.pages) if i not in drop]), needed
 
 
-_WORDS = {"alt", "title", "src", "aria-label", "content"}  # what they say, not how it looks
+_WORDS = {"alt", "title", "src", "aria-label", "content", "data-qr"}  # what they say
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 
