@@ -16,7 +16,8 @@ What is measured, and why this way:
     turn), cold, into an empty folder: every edition's whole kit, sharing what shows no
     edition data. Its ratio to (a) is what a local-groups release costs.
 (i) Peak RSS of ``--all-editions`` at 20 and at 200 editions (flyer-a6 desk only, so 200
-    finish in minutes): memory must not grow with the number of editions.
+    finish in minutes): memory must not grow with the number of editions. (h)'s peak RSS,
+    of whole kits, is reported too.
 (g) ``pamphleteer serve``: seconds from saving an edit to the last slogan until
     ``/api/outputs`` gives the A3 placard a new page proof: what the page shows, since its
     poll names the revision it has and is answered as soon as there is a newer one. The
@@ -309,6 +310,8 @@ def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int,
         row("(f)", "cold build with `--jobs 1`", extra["jobs1"]),
         row("(h)", f"cold `--all-editions`, {EDITIONS} editions (whole kits)",
             extra["editions"]),
+        "| RSS | peak RSS of (h), {} editions' whole kits (largest process) | {} | {} | |"
+        .format(EDITIONS, *mib([r.max_rss_kib for r in extra["editions"]])),
         *(f"| RSS | peak RSS of `--all-editions` at {n} editions (flyer-a6 desk) | "
           f"{mib([r.max_rss_kib for r in extra[f'rss{n}']])[0]} | | |" for n in RSS_EDITIONS),
         *serve_rows(serve),
