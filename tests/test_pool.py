@@ -33,3 +33,12 @@ def test_a_worker_that_has_grown_is_replaced_before_the_next_run(monkeypatch):
         first = _pids(workers)
         second = _pids(workers)
         assert first.isdisjoint(second)
+
+
+def test_a_build_of_many_runs_works_in_workers_even_with_one_job():
+    """This process would grow with every edition and could not be replaced."""
+    with pool.Workers(1, _nothing, in_process=False) as workers:
+        assert os.getpid() not in _pids(workers)
+        assert os.getpid() not in {pid for _, pid in workers.run(_pid, [0], timeout=30)}
+    with pool.Workers(1, _nothing) as workers:
+        assert _pids(workers) == {os.getpid()}

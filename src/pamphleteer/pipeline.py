@@ -596,10 +596,12 @@ def _unchanged(job: Job, targets: list[Target], on_output) -> list[Output]:
 _worker: dict = {}
 
 
-def job_workers(job: Job) -> pool.Workers:
+def job_workers(job: Job, in_process: bool = True) -> pool.Workers:
     """Worker processes for ``job``, and for any other job with the same fonts (the
-    editions of one build): the renderer is what costs to start."""
-    return pool.Workers(job.jobs, _start_worker, (job.project.fonts_dir, job.force))
+    editions of one build): the renderer is what costs to start. Without ``in_process``,
+    never this process (see ``pool.Workers``)."""
+    return pool.Workers(job.jobs, _start_worker, (job.project.fonts_dir, job.force),
+                        in_process)
 
 
 def _start_worker(fonts_dir: Path, force: bool) -> None:

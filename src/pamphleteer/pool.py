@@ -77,11 +77,16 @@ def _timed(task: Callable, item, timeout: int):
 
 
 class Workers:
-    """``jobs`` worker processes, each started by ``setup(*args)`` when first needed; with
-    one job, this process is the worker."""
+    """``jobs`` worker processes, each started by ``setup(*args)`` when first needed.
 
-    def __init__(self, jobs: int, setup: Callable, args: tuple = ()):
-        self.jobs, self.setup, self.args = jobs, setup, args
+    With one job, or for a lone item before any worker has started, this process is the
+    worker, unless ``in_process`` is false: a build of many runs (editions) keeps its
+    work in workers, which are replaced when they grow, where this process would grow
+    for as long as the build lasts.
+    """
+
+    def __init__(self, jobs: int, setup: Callable, args: tuple = (), in_process: bool = True):
+        self.jobs, self.setup, self.args, self.in_process = jobs, setup, args, in_process
         self._executor = None
         self._local = False  # this process has run setup
         self._grown_mib = 0.0  # the most a worker has grown since the workers started
@@ -106,7 +111,7 @@ class Workers:
         """
         if not items:
             return
-        if self.jobs <= 1 or len(items) == 1 and self._executor is None:
+        if self.in_process and (self.jobs <= 1 or len(items) == 1 and self._executor is None):
             if not self._local:
                 self.setup(*self.args)
                 self._local = True

@@ -74,7 +74,7 @@ def build_runs(job: Job, runs: list[Run],
     # Outputs can be the same only in the same language, and then the first kit in that
     # language has them all: later kits look there alone, not in every folder before.
     first: dict[str, Path] = {}
-    with job_workers(job) as workers:
+    with job_workers(job, in_process=len(runs) == 1) as workers:
         for run in runs:
             results += _build_run(job, run, first.get(run.lang), workers, on_output)
             first.setdefault(run.lang, job.out_dir / run.folder)
