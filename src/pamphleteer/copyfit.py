@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pamphleteer.errors import RenderError
+from pamphleteer.units import PX_PER_PT
 
-PX_PER_PT = 96 / 72
 COARSE_STEP = 1.4
 PRECISION = 1.015  # stop when the largest fitting size is within 1.5 % of one that does not
 SPLITS = 3  # sizes tried inside the bracket per pass: it narrows to a quarter each time

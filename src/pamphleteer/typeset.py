@@ -197,8 +197,9 @@ class Typesetter:
     def layout(self, extra_css: str = "", pads: int | None = None):
         """The document laid out, its CSS handed to the renderer as style sheets; with
         ``pads``, as many spare pages as ``html`` gives it."""
-        html = to_html(self.target, self.content, self.page, "", pads,
-                       body_blocks=self.body_blocks)
+        html = (self.sketch_html if pads is None and self.body_blocks is None
+                else to_html(self.target, self.content, self.page, "", pads,
+                             body_blocks=self.body_blocks))
         return self.r.layout(html, self.base, self.what, self.roots,
                              self.target.layout.stylesheets(),
                              stylesheets(self.target, self.page, extra_css))
@@ -445,7 +446,9 @@ class Typesetter:
 
     @functools.cached_property
     def sketch_html(self) -> str:
-        """The first layout's document, with the whole body."""
+        """The document with the whole body and every spare page the template offers:
+        the sketch's, and every later one's but an excerpt's or a relayout's with its
+        spare pages counted (rendered once)."""
         return to_html(self.target, self.content, self.page, "")
 
     @functools.cached_property

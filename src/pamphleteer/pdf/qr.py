@@ -28,7 +28,7 @@ def modules(text: str) -> list[tuple[bool, ...]]:
             for row in segno.make(text, error=ERROR_LEVEL).matrix_iter(border=QUIET_MODULES)]
 
 
-def path(rows: list[tuple[bool, ...]], box: tuple[float, float, float, float]) -> str:
+def rectangles(rows: list[tuple[bool, ...]], box: tuple[float, float, float, float]) -> str:
     """The dark modules of ``rows`` laid over ``box`` (x, y, width, height, in points
     from the page's bottom left) as filled rectangles, one per run of dark modules in a
     row. Edges are rounded before widths are taken, so modules that meet share their
@@ -69,7 +69,7 @@ def draw(data: bytes, codes) -> bytes:
                     ops.append(f"{page.add_resource(state, pikepdf.Name.ExtGState)} gs")
                 x, y, width, height = code.box
                 ops += [f"{' '.join(_n(c) for c in components)} {operator}",
-                        path(modules(code.value), (left + x, bottom + y, width, height)),
+                        rectangles(modules(code.value), (left + x, bottom + y, width, height)),
                         "Q"]
             if ops:
                 page.contents_add(b"q\n", prepend=True)  # whatever state WeasyPrint leaves
