@@ -1,19 +1,24 @@
 """Set a text at the largest size that fits its box, on balanced lines.
 
 Sizes come from measuring laid-out text, never from counting characters. Every pass
-lays out many candidates at once (one probe per candidate, all in one document), so
-the number of layout passes stays small however many texts a page has:
+lays out the candidates of all texts at once (one probe per candidate, all in one
+document). A pass costs about as much per probe as a whole layout costs per text, so
+what counts is how few candidates are laid out, not how few passes:
 
-1. sizes around an estimate from the page's own first layout of the text (or, with
-   none, a coarse ladder from the minimum to the maximum) bracket the answer between
-   the largest size that fits and the smallest that does not;
-2. the bracket narrows to 1.5 % in a pass or two. Each pass probes three sizes that
-   split the bracket into quarters, and a guess. The guess comes from a fact of
-   single-column text: with the same line breaks, height and line length grow in
-   proportion to the size, so a probe that fits tells where its breaks stop fitting.
-   Where that does not hold (many lines, fixed gaps), the quarters still narrow it;
-3. at the chosen size, narrower widths: the narrowest that keeps the line count gives
-   balanced lines (no lone word on the last line), like CSS ``text-wrap: balance``.
+1. the sizes tried are the rungs of a ladder 1 % apart, from the minimum up to the
+   maximum. The answer is the highest rung that fits, with the rung above seen not to:
+   the same whichever sizes were tried on the way, so a fit is the same measured from
+   scratch, guessed well or badly, or taken from the cache;
+2. the first guess comes from the page's own first layout of the text (a *seed*): with
+   the same line breaks, height and line length grow in proportion to the size, so a
+   text that fits tells at what size its breaks stop fitting (for the one-line texts
+   of placards and headlines, that is the answer). The guess and the rung above it are
+   laid out; a guess that was wrong still tells where to look next, and wherever the
+   range left is wide it is also split in quarters, so it narrows however bad a guess;
+3. at the chosen size, the same ladder search over narrower widths: the narrowest that
+   keeps the line count gives balanced lines (no lone word on the last line), like CSS
+   ``text-wrap: balance``. Widths down to the widest line keep the breaks, so the
+   search starts there.
 
 A text fits when its height is within the box and no line reaches past the box's
 width (a long word that cannot break overflows sideways). The size chosen is always
@@ -22,20 +27,24 @@ one that was laid out and seen to fit.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pamphleteer.errors import RenderError
 from pamphleteer.units import PX_PER_PT
 
-COARSE_STEP = 1.4
-PRECISION = 1.015  # stop when the largest fitting size is within 1.5 % of one that does not
-SPLITS = 3  # sizes tried inside the bracket per pass: it narrows to a quarter each time
-REFINE_PASSES = 6
-SEED_SPREAD = (0.82, 0.91, 1.0, 1.1, 1.22)
+STEP = 1.01  # the ladder of sizes: 1 % apart
+COARSE = 34  # rungs between the sizes tried first with no seed (a factor of 1.4)
 BALANCE_WIDTHS = tuple(1 - 0.07 * i for i in range(1, 7))  # 93 % down to 58 %
 EPSILON_PX = 0.5
+RAGGED = 1.15  # a text broken into lines: its widest line over their average, about
+MAX_LINES = 40
+#: Names the way a result is found, for the fit cache: another method, other results.
+METHOD = f"ladder {STEP} balance {len(BALANCE_WIDTHS)}"
 
 
 @dataclass(frozen=True)
@@ -59,8 +68,8 @@ class FitTarget:
     spec: FitSpec
     label: str
     #: The text as the page's first layout set it, at its CSS size and the box's width:
-    #: (size in pt, (height, lines, reach)). A free first measurement to start from.
-    seed: tuple[float, tuple[float, int, float]] | None = None
+    #: (size in pt, its metrics). A free first measurement to guess from.
+    seed: tuple[float, Metrics] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,113 +92,169 @@ class Fitted:
     lines: int
 
 
-#: Measures probes: returns, per probe id, (height px, line count, widest line px).
-Measure = Callable[[list[Probe]], dict[str, tuple[float, int, float]]]
+class Metrics(NamedTuple):
+    """A text as laid out: its height, line count and reach (``render.Box.text_width``),
+    which say whether it fits; and, to guess from, its widest line's width and its
+    lines' widths and heights added up."""
+
+    height: float
+    lines: int
+    reach: float
+    widest: float = 0.0
+    length: float = 0.0
+    leading: float = 0.0
 
 
-def _fits(probe: Probe, metrics: tuple[float, int, float]) -> bool:
-    height, _, text_width = metrics
-    return (height <= probe.target.height + EPSILON_PX
-            and text_width <= probe.width + EPSILON_PX)
+#: Measures probes: returns each probe's ``Metrics``, by probe id.
+Measure = Callable[[list[Probe]], dict[str, Metrics]]
 
 
-def _limit(probe: Probe, metrics: tuple[float, int, float], ceiling: float) -> float:
-    """The largest size at which this probe's line breaks still fit its box."""
-    height, _, text_width = metrics
-    scale = min(probe.target.height / max(height, 1e-6), probe.width / max(text_width, 1e-6))
-    return min(ceiling, probe.size_pt * scale)
+def _fits(probe: Probe, metrics: Metrics) -> bool:
+    return (metrics.height <= probe.target.height + EPSILON_PX
+            and metrics.reach <= probe.width + EPSILON_PX)
 
 
-def _ladder(low: float, high: float, step: float) -> list[float]:
-    count = max(1, math.ceil(math.log(high / low) / math.log(step)))
-    return [low * step**i for i in range(count)] + [high]
+def _estimate(size: float, m: Metrics, t: FitTarget) -> float:
+    """The size a layout of the text at ``size`` points to: the largest of, for each
+    line count k, the size at which k lines fill the box's height or, the text's length
+    broken into k lines, its width. Lines and the space around them grow with the size;
+    at the line count laid out, the widest line is known, else about ``RAGGED`` times
+    the average."""
+    if m.lines < 1 or m.leading <= 0 or m.length <= 0:
+        return size * min(t.height / max(m.height, 1e-6), t.width / max(m.reach, 1e-6))
+    fixed, line = max(0.0, m.height - m.leading), m.leading / m.lines
+    best = 0.0
+    for k in range(1, MAX_LINES + 1):
+        tall = t.height / (fixed + line * k)
+        if tall <= best:
+            break  # more lines only lower it further
+        widest = m.widest if k == m.lines else m.length / k * (RAGGED if k > 1 else 1)
+        best = max(best, min(tall, t.width / widest))
+    return size * best
 
 
-def _first_sizes(t: FitTarget, high: float) -> list[float]:
-    """Sizes to try first: around the estimate the seed gives, or a coarse ladder.
+def _rungs(low: float, high: float) -> list[float]:
+    """The sizes a text may be set at: ``low`` and every 1 % above it, up to ``high``."""
+    count = max(0, math.ceil(math.log(high / low) / math.log(STEP)))
+    return [low * STEP**i for i in range(count)] + [high]
 
-    Text area grows with the square of its size, so a seed of height h at size s says
-    the box of height H holds about s·√(H/h); where breaks stay the same, the seed's
-    limit says it exactly. The minimum is always tried, to fail early and clearly.
-    """
-    if t.seed is None or t.seed[1][0] <= 0:
-        return _ladder(t.spec.min_pt, high, COARSE_STEP)
-    size, metrics = t.seed
-    estimate = size * math.sqrt(t.height / metrics[0])
-    seed = Probe("seed", t, size, t.width)
-    sizes = {estimate * f for f in SEED_SPREAD} | {t.spec.min_pt}
-    if _fits(seed, metrics):
-        limit = _limit(seed, metrics, high)
-        sizes |= {limit, limit * 1.003}
-    return sorted({min(high, max(t.spec.min_pt, s)) for s in sizes})
+
+class _Bracket:
+    """One search up a ladder of rungs (sizes, or widths from the widest down), where
+    every rung below one that passes passes too: the highest rung seen to pass and the
+    lowest seen to fail. Done when they are neighbours, or the top rung passes."""
+
+    def __init__(self, top: int, passing: int = -1):
+        self.top = top
+        self.passing, self.failing = passing, top + 1
+        self.guessed = False
+
+    def record(self, rung: int, ok: bool) -> None:
+        if ok:
+            self.passing = max(self.passing, rung)
+        else:
+            self.failing = min(self.failing, rung)
+
+    def picks(self, guess: int) -> set[int]:
+        """The rungs to try next: the guess and the rung above it, which settle the
+        search when the guess is right; after a first guess, also the middle of the
+        range left (its quarters, when it is wide), so that it narrows anyway."""
+        low, high = self.passing, self.failing
+        picks = {guess, guess + 1}
+        if self.guessed and high - low > 3:
+            parts = 4 if high - low > 12 else 2
+            picks |= {low + round((high - low) * i / parts) for i in range(1, parts)}
+        self.guessed = True
+        picks = {i for i in picks if low < i < high}
+        return picks if picks or high - low <= 1 else {(low + high) // 2}
+
+
+def _rung(rungs: list[float], size: float) -> int:
+    """The highest rung at or below ``size`` (the lowest, below them all)."""
+    return max(0, bisect.bisect_right(rungs, size) - 1)
+
+
+def _guess(t: FitTarget, rungs: list[float], seen: dict, bracket: _Bracket) -> int | None:
+    """The rung to try next, estimated from the layout of the text nearest the answer:
+    the highest that fitted; else the lowest that did not, where its own line breaks
+    would fit (smaller, a text breaks into as many lines or fewer); else the seed."""
+    if (t.id, bracket.passing) in seen:
+        probe, metrics = seen[t.id, bracket.passing]
+        return _rung(rungs, _estimate(probe.size_pt, metrics, t))
+    if (t.id, bracket.failing) in seen:
+        probe, m = seen[t.id, bracket.failing]
+        return _rung(rungs, probe.size_pt * min(t.height / max(m.height, 1e-6),
+                                                t.width / max(m.widest or m.reach, 1e-6)))
+    if t.seed is None:
+        return None
+    return _rung(rungs, _estimate(*t.seed, t))
 
 
 def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str, Fitted]:
     """Fit every target; raise ``RenderError`` naming the first text that cannot fit."""
     targets = list(targets)
-    if not targets:
-        return {}
-    by_id = {t.id: t for t in targets}
-
-    def run(candidates: dict[str, list[tuple[float, float]]]):
-        probes = [
-            Probe(f"pf-{n}-{i}", t, size, width)
-            for n, t in enumerate(targets)
-            for i, (size, width) in enumerate(candidates.get(t.id, ()))
-        ]
-        metrics = measure(probes)
-        by_target: dict[str, list[tuple[Probe, tuple[float, int, float]]]] = {}
-        for probe in probes:
-            by_target.setdefault(probe.target.id, []).append((probe, metrics[probe.id]))
-        return by_target
-
     # No text is taller than its box at a size of twice the box's height: a cap that
-    # keeps the coarse ladder short without assuming anything of the line height.
-    high = {t.id: max(t.spec.min_pt, min(t.spec.max_pt, 2 * t.height / PX_PER_PT))
-            for t in targets}
-    lo: dict[str, tuple[Probe, tuple[float, int, float]]] = {}  # largest size seen to fit
-    hi: dict[str, float] = {}  # smallest size seen not to fit
-    results = run({t.id: [(s, t.width) for s in _first_sizes(t, high[t.id])] for t in targets})
-    for _ in range(REFINE_PASSES + 1):
-        for ident, probed in results.items():
-            for probe, metrics in probed:
-                if _fits(probe, metrics):
-                    if ident not in lo or probe.size_pt > lo[ident][0].size_pt:
-                        lo[ident] = (probe, metrics)
-                else:
-                    hi[ident] = min(hi.get(ident, math.inf), probe.size_pt)
+    # keeps the ladder short without assuming anything of the line height.
+    ladders = {t.id: _rungs(t.spec.min_pt,
+                            max(t.spec.min_pt, min(t.spec.max_pt, 2 * t.height / PX_PER_PT)))
+               for t in targets}
+    sizes = {t.id: _Bracket(len(ladders[t.id]) - 1) for t in targets}
+    seen: dict[tuple[str, int], tuple[Probe, Metrics]] = {}  # by (target, rung)
+
+    def size_picks(t: FitTarget) -> set[int]:
+        bracket = sizes[t.id]
+        if (guess := _guess(t, ladders[t.id], seen, bracket)) is None:
+            bracket.guessed = True  # no layout to guess from: a coarse ladder first
+            return set(range(0, bracket.top, COARSE)) | {bracket.top}
+        return bracket.picks(guess)
+
+    pending = {t.id: size_picks(t) for t in targets}
+    while pending := {i: p for i, p in pending.items() if p}:
+        probes = [Probe(f"pf-{n}-{i}", t, ladders[t.id][i], t.width)
+                  for n, t in enumerate(targets) for i in sorted(pending.get(t.id, ()))]
+        metrics = measure(probes)
+        for probe in probes:
+            rung = int(probe.id.rsplit("-", 1)[1])
+            seen[probe.target.id, rung] = probe, metrics[probe.id]
+            sizes[probe.target.id].record(rung, _fits(probe, metrics[probe.id]))
         for t in targets:
-            if t.id not in lo:
+            if sizes[t.id].failing == 0:
                 raise RenderError(
                     f"{where}: overflow: {t.label!r} does not fit its box even at the minimum "
                     f"{t.spec.min_pt:g} pt; shorten the text, or lower min_pt in the "
                     f"layout's [fit.{t.spec.name}]"
                 )
-        candidates = {}
-        for ident, (probe, metrics) in lo.items():
-            low, top = probe.size_pt, hi.get(ident, math.inf)
-            if top == math.inf and low >= high[ident] or top / low <= PRECISION:
-                continue
-            top = min(top, high[ident] * 1.0001)
-            guess = _limit(probe, metrics, high[ident])
-            step = (top / low) ** (1 / (SPLITS + 1))
-            sizes = {low * step**i for i in range(1, SPLITS + 1)}
-            sizes |= {s for s in (guess, guess * 1.003) if low < s < top}
-            candidates[ident] = [(min(s, high[ident]), by_id[ident].width) for s in sorted(sizes)]
-        if not candidates:
-            break
-        results = run(candidates)
+        pending = {t.id: size_picks(t) for t in targets if t.id in pending}
 
-    best = {ident: (probe.size_pt, metrics[1]) for ident, (probe, metrics) in lo.items()}
-    fitted = {t.id: Fitted(t.id, best[t.id][0], t.width, best[t.id][1]) for t in targets}
-    balance = [t for t in targets if t.spec.balance and best[t.id][1] > 1]
-    if balance:
-        narrow = run({t.id: [(best[t.id][0], t.width * f) for f in BALANCE_WIDTHS]
-                      for t in balance})
-        for t in balance:
-            keep = [p for p, m in narrow[t.id] if _fits(p, m) and m[1] == best[t.id][1]]
-            width = min((p.width for p in keep), default=t.width)
-            fitted[t.id] = Fitted(t.id, best[t.id][0], width, best[t.id][1])
+    fitted = {}
+    for t in targets:
+        probe, metrics = seen[t.id, sizes[t.id].passing]
+        fitted[t.id] = Fitted(t.id, probe.size_pt, t.width, metrics.lines)
+    return _balance(targets, fitted, seen, sizes, measure)
+
+
+def _balance(targets, fitted, seen, sizes, measure) -> dict[str, Fitted]:
+    """Narrow each fitted text of several lines to the narrowest width that keeps them."""
+    widths = {t.id: [t.width] + [t.width * f for f in BALANCE_WIDTHS] for t in targets}
+    brackets, pending = {}, {}
+    for t in targets:
+        if t.spec.balance and fitted[t.id].lines > 1:
+            m = seen[t.id, sizes[t.id].passing][1]
+            brackets[t.id] = _Bracket(len(BALANCE_WIDTHS), passing=0)
+            # Every width down to the widest line keeps the breaks: start from there.
+            guess = sum(1 for w in widths[t.id] if w >= (m.widest or m.reach)) - 1
+            pending[t.id] = brackets[t.id].picks(guess)
+    while pending := {i: p for i, p in pending.items() if p}:
+        probes = [Probe(f"pb-{n}-{i}", t, fitted[t.id].size_pt, widths[t.id][i])
+                  for n, t in enumerate(targets) for i in sorted(pending.get(t.id, ()))]
+        metrics = measure(probes)
+        for probe in probes:
+            ident, m = probe.target.id, metrics[probe.id]
+            keeps = _fits(probe, m) and m.lines == fitted[ident].lines
+            brackets[ident].record(int(probe.id.rsplit("-", 1)[1]), keeps)
+        pending = {i: brackets[i].picks(brackets[i].passing) for i in pending}
+    for ident, bracket in brackets.items():
+        fitted[ident] = dataclasses.replace(fitted[ident], width=widths[ident][bracket.passing])
     return fitted
 
 

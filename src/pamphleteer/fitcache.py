@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 
 from pamphleteer import __version__
-from pamphleteer.copyfit import FitTarget, Fitted
+from pamphleteer.copyfit import METHOD, FitTarget, Fitted
 
 
 def cache_root() -> Path:
@@ -41,7 +41,7 @@ class FitCache:
         from pamphleteer.inputs import fonts_digest
 
         self.folder = folder
-        self.salt = f"{__version__}\0{fonts_digest(fonts_dir)}"
+        self.salt = f"{__version__}\0{METHOD}\0{fonts_digest(fonts_dir)}"
 
     def key(self, style: str, target: FitTarget) -> str:
         spec = target.spec

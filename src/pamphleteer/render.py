@@ -78,7 +78,8 @@ class Box:
 
     ``text_width`` is how far its furthest line reaches from its start edge (the left,
     or the right in right-to-left text), indents and padding included: that is what
-    must stay within the width it is given.
+    must stay within the width it is given. ``widest``, ``length`` and ``leading`` are
+    its widest line's width, its lines' widths added up and their heights added up.
     """
 
     id: str
@@ -91,6 +92,9 @@ class Box:
     lines: int
     text_width: float
     font_pt: float = 0.0
+    widest: float = 0.0
+    length: float = 0.0
+    leading: float = 0.0
     laid_out: object = field(default=None, repr=False, compare=False)  # WeasyPrint's box
 
 
@@ -282,6 +286,8 @@ def boxes(document, attribute: str) -> dict[str, Box]:
                 box.margin_width(), box.margin_height(), len(lines),
                 max((_reach(box, line) for line in lines), default=0.0),
                 box.style["font_size"] * PT_PER_PX,
+                max((line.width for line in lines), default=0.0),
+                sum(line.width for line in lines), sum(line.height for line in lines),
                 box,
             )
             if parent is not None:

@@ -229,7 +229,7 @@ class Typesetter:
             html = render.outer_html(box)
             label = " ".join(plain(html).split())
             label = label if len(label) <= 70 else label[:69] + "…"
-            seed = (box.font_pt, (box.height, box.lines, box.text_width))
+            seed = (box.font_pt, _metrics(box))
             targets.append(copyfit.FitTarget(ident, html, area.width, area.height, spec, label,
                                              seed))
         if not targets:
@@ -282,8 +282,7 @@ class Typesetter:
                 f'<body class="{body_class(self.target)}">{"".join(body)}</body></html>')
         found = render.boxes(self.r.layout(html, self.base, self.what + " (copyfit)", self.roots,
                                            css=css), "data-probe")
-        return {p.id: (found[p.id].height, found[p.id].lines, found[p.id].text_width)
-                for p in probes}
+        return {p.id: _metrics(found[p.id]) for p in probes}
 
     def body_fit(self, fit_css: str) -> tuple[str, object]:
         """The largest body size in the layout's range whose text fills its pages.
@@ -524,6 +523,12 @@ def _skeleton(element) -> str:
     text = "~" if (element.text or "").strip() else ""
     tail = "~" if (element.tail or "").strip() else ""
     return f"<{element.tag}{attributes}>{text}{inside}</>{tail}"
+
+
+def _metrics(box):
+    from pamphleteer.copyfit import Metrics
+
+    return Metrics(box.height, box.lines, box.text_width, box.widest, box.length, box.leading)
 
 
 def _bisection(low: float, high: float, fits) -> tuple[float, list[float]]:
