@@ -12,6 +12,7 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -492,6 +493,74 @@ def test_a_save_during_a_build_cancels_it_and_the_next_starts_at_once(tmp_path, 
             assert cancelled and cancelled[0] - saved < 5, "the save cancelled the build"
             assert builds[2][0] - cancelled[0] < 5, "the next build started at once"
             assert builds[2][1].first[0] == focus, "the output in the large view first"
+            assert json.loads(live.snapshot_json())["error"] is None
+        finally:
+            stop.set()
+
+    _serve_in_this_thread(live, server, make_job, stop, scenario)
+
+
+def _poster_job(tmp_path) -> Callable[[], pipeline.Job]:
+    project = copy_project(tmp_path / "project")
+    content = shutil.copytree(CONTENT, project / "content" / CONTENT.name)
+    return lambda: pipeline.Job(project=load_project(project), content_dir=content,
+                                out_dir=project / "dist", targets=("poster-a3",),
+                                variants=("screen",))
+
+
+def test_a_cancelled_build_is_no_longer_building(tmp_path, monkeypatch):
+    """Else a save's signal arriving before the next build starts would cancel what
+    runs between builds: serve's own loop."""
+    def build(job, on_output):
+        raise serve.Cancelled
+
+    monkeypatch.setattr(serve, "build", build)
+    make_job = _poster_job(tmp_path)
+    live = serve.Live(make_job(), dpi=20)
+    with pytest.raises(serve.Cancelled):
+        live.rebuild(make_job())
+    assert not live.building
+
+
+def test_a_save_landing_between_builds_does_not_end_serve(tmp_path, monkeypatch):
+    """A save's signal that interrupts serve while it waits for the next save (it came
+    as a cancelled build ended) is one more save: serve builds it and goes on."""
+    builds = []
+
+    def build(job, on_output):
+        builds.append(job)
+        return pipeline.build(job, on_output)
+
+    class Interrupted(queue.Queue):
+        landed = False
+
+        def get(self, block=True, timeout=None):
+            if not Interrupted.landed and threading.current_thread() is threading.main_thread():
+                Interrupted.landed = True
+                raise serve.Cancelled
+            return super().get(block, timeout)
+
+    monkeypatch.setattr(serve, "build", build)
+    monkeypatch.setattr(serve.queue, "Queue", Interrupted)
+    make_job = _poster_job(tmp_path)
+    live = serve.Live(make_job(), dpi=20)
+    server = serve.make_server(live, "127.0.0.1", 0)
+    stop = threading.Event()
+
+    def wait(until, what: str) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not stop.is_set():
+            if until():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{what} not within 120 s, or serve ended")
+
+    def scenario() -> None:
+        try:
+            wait(lambda: Interrupted.landed and not live.building, "the interrupted wait")
+            slogans = make_job().content_dir / "slogans.md"
+            slogans.write_text(slogans.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+            wait(lambda: len(builds) == 2 and not live.building, "the save's build")
             assert json.loads(live.snapshot_json())["error"] is None
         finally:
             stop.set()

@@ -178,6 +178,10 @@ class Live:
             self._set(error=failed.format_message() if failed else None, building=False)
         except Exception as e:
             self._set(error=one_line(e), building=False)
+        finally:
+            # Cancelled: the error shown stays until the next build says otherwise. No
+            # longer building, a save's signal cannot interrupt what runs between builds.
+            self._set(building=False)
 
 
 def one_line(e: Exception) -> str:
@@ -384,17 +388,16 @@ def run(live: Live, make_job: Callable[[], Job], stop: threading.Event | None = 
         with contextlib.suppress(Exception):  # only for speed; the next rebuild reports it
             warm_up(job)
         while not stop.is_set():
+            # All of it in the try: a save's signal that comes as a cancelled build ends
+            # must cancel no more than that build, not end the loop.
             try:
                 saves.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            while not saves.empty():
-                saves.get_nowait()
-            try:
+                while not saves.empty():
+                    saves.get_nowait()
                 job = make_job()
                 first = (*([live.focus] if live.focus else []), *MOST_VISIBLE_FIRST)
                 live.rebuild(dataclasses.replace(job, jobs=1, first=first))
-            except Cancelled:
+            except (queue.Empty, Cancelled):
                 continue
             except Exception as e:  # reading the project again; rebuild reports its own
                 live.fail(one_line(e))
