@@ -328,3 +328,42 @@ def test_every_variant_sets_a_fitted_text_alike(name):
             for ident, box in found.items() if not ident.endswith("@box")}
     assert keys["press"], "no fitted text found"
     assert keys["press"] == keys["desk"] == keys["screen"]
+
+
+@pytest.mark.parametrize("name", ["placard-a3-landscape", "leaflet-a4"])
+def test_new_words_fitted_in_known_boxes_are_the_fit_from_a_sketch(name, tmp_path, monkeypatch):
+    """After an edit to a slogan, a document of a shape typeset before goes without its
+    sketch: the edited slogan is fitted in the box known from last time. Its final HTML,
+    fits included, is the one a cold cache gives."""
+    import shutil
+
+    from pamphleteer import render
+    from pamphleteer.config import load_project
+    from pamphleteer.content import load_content
+    from pamphleteer.fitcache import FitCache
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project = load_project(ROOT)
+    [t] = plan(project, (name,), ("press",))
+    renderer = render.Renderer(project.fonts_dir)
+    folder = shutil.copytree(project.content_dir, tmp_path / "content")
+
+    def typeset(cache: str) -> str:
+        fits = FitCache(tmp_path / cache, project.fonts_dir)
+        typesetter = Typesetter(renderer, t, load_content(folder), geometry(t, project), fits)
+        return typesetter.typeset()[0]
+
+    typeset("warm")
+    slogans = folder / "slogans.md"
+    edited = slogans.read_text("utf-8").replace("No to ISIS!", "No to ISIS, nor to any who bomb!")
+    assert edited != slogans.read_text("utf-8")
+    slogans.write_text(edited, "utf-8")
+    cold = typeset("cold")
+    assert "nor to any who bomb" in cold
+
+    def no_sketch(self, document):
+        raise AssertionError("the sketch was laid out")
+
+    monkeypatch.setattr(Typesetter, "fit_css", no_sketch)
+    assert typeset("warm") == cold

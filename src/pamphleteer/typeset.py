@@ -227,11 +227,8 @@ class Typesetter:
                 )
             area = found[ident + "@box"]
             html = render.outer_html(box)
-            label = " ".join(plain(html).split())
-            label = label if len(label) <= 70 else label[:69] + "…"
-            seed = (box.font_pt, _metrics(box))
-            targets.append(copyfit.FitTarget(ident, html, area.width, area.height, spec, label,
-                                             seed))
+            targets.append(copyfit.FitTarget(ident, html, area.width, area.height, spec,
+                                             _label(html), (box.font_pt, _metrics(box))))
         if not targets:
             return ""
         fitted, keys = {}, {}
@@ -376,10 +373,11 @@ class Typesetter:
         The first layout (a sketch) is there to find the boxes the texts are fitted
         into. A document of the same shape as one typeset before (same target, language
         and style sheets, the same elements in the same places, only its words
-        changed: another edition, an edit to the body) skips it when every fit it would
-        look up is in the cache: its boxes are taken from last time, and the final layout
-        must show them again, to the hundredth of a pixel and with the same styles, or it
-        is thrown away and the document typeset from its sketch. The shape decides the
+        changed: another edition, an edit to the body or a slogan) skips it: its boxes
+        are taken from last time, its fits from the cache or, for new words, measured in
+        those boxes, and the final layout must show them again, to the hundredth of a
+        pixel and with the same styles, or it is thrown away and the document typeset
+        from its sketch. The shape decides the
         texts' styles (the cascade sees nothing else), the cache key is the fit's every
         input, and a fit depends on its box only by its size: the same boxes give the
         same bytes.
@@ -423,24 +421,36 @@ class Typesetter:
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def predicted_fits(self, known: dict) -> str | None:
-        """The fit CSS for ``known`` boxes (a document of this shape, typeset before),
-        if every one of its texts' fits is in the cache; else None."""
+        """The fit CSS for ``known`` boxes (a document of this shape, typeset before):
+        each text's fit from the cache or, for a text whose words are new (an edited
+        slogan, an edition's place), fitted into its known box with no first layout to
+        guess from, which gives the same fit (see ``copyfit``). None when the boxes are
+        not this document's, or a text does not fit its known box: the sketch then
+        finds the real boxes, and says which text does not fit."""
         from pamphleteer import copyfit
 
         found = self.fit_elements
         boxes = known["fits"]
         if set(found) != set(boxes) | set(known["hidden"]):
             return None
-        fitted = {}
+        fitted, keys, missing = {}, {}, []
         for ident, box in boxes.items():
             name, html = found[ident]
             spec = self.target.layout.fits.get(name)
             if spec is None:
                 return None
-            target = copyfit.FitTarget(ident, html, *box["area"], spec, label=ident)
-            fitted[ident] = self.fit_cache.get(self.fit_cache.key(box["style"], target), ident)
+            target = copyfit.FitTarget(ident, html, *box["area"], spec, _label(html))
+            keys[ident] = self.fit_cache.key(box["style"], target)
+            fitted[ident] = self.fit_cache.get(keys[ident], ident)
             if fitted[ident] is None:
-                return None
+                missing.append(target)
+        try:
+            measured = copyfit.fit(missing, self.measure, self.what)
+        except RenderError:
+            return None
+        for ident, result in measured.items():
+            fitted[ident] = result
+            self.fit_cache.put(keys[ident], result)
         return copyfit.css(fitted)
 
     @functools.cached_property
@@ -523,6 +533,12 @@ def _skeleton(element) -> str:
     text = "~" if (element.text or "").strip() else ""
     tail = "~" if (element.tail or "").strip() else ""
     return f"<{element.tag}{attributes}>{text}{inside}</>{tail}"
+
+
+def _label(html: str) -> str:
+    """A fitted text as an error names it: its words, cut short."""
+    label = " ".join(plain(html).split())
+    return label if len(label) <= 70 else label[:69] + "…"
 
 
 def _metrics(box):
