@@ -114,6 +114,12 @@ def _fits(probe: Probe, metrics: Metrics) -> bool:
             and metrics.reach <= probe.width + EPSILON_PX)
 
 
+def _same_breaks(size: float, m: Metrics, t: FitTarget) -> float:
+    """The size at which the text, broken as it is at ``size``, fills its box: height
+    and line length grow in proportion to the size while the breaks stay."""
+    return size * min(t.height / max(m.height, 1e-6), t.width / max(m.widest or m.reach, 1e-6))
+
+
 def _estimate(size: float, m: Metrics, t: FitTarget) -> float:
     """The size a layout of the text at ``size`` points to: the largest of, for each
     line count k, the size at which k lines fill the box's height or, the text's length
@@ -121,7 +127,7 @@ def _estimate(size: float, m: Metrics, t: FitTarget) -> float:
     at the line count laid out, the widest line is known, else about ``RAGGED`` times
     the average."""
     if m.lines < 1 or m.leading <= 0 or m.length <= 0:
-        return size * min(t.height / max(m.height, 1e-6), t.width / max(m.reach, 1e-6))
+        return _same_breaks(size, m, t)
     fixed, line = max(0.0, m.height - m.leading), m.leading / m.lines
     best = 0.0
     for k in range(1, MAX_LINES + 1):
@@ -182,9 +188,8 @@ def _guess(t: FitTarget, rungs: list[float], seen: dict, bracket: _Bracket) -> i
         probe, metrics = seen[t.id, bracket.passing]
         return _rung(rungs, _estimate(probe.size_pt, metrics, t))
     if (t.id, bracket.failing) in seen:
-        probe, m = seen[t.id, bracket.failing]
-        return _rung(rungs, probe.size_pt * min(t.height / max(m.height, 1e-6),
-                                                t.width / max(m.widest or m.reach, 1e-6)))
+        probe, metrics = seen[t.id, bracket.failing]
+        return _rung(rungs, _same_breaks(probe.size_pt, metrics, t))
     if t.seed is None:
         return None
     return _rung(rungs, _estimate(*t.seed, t))
