@@ -195,6 +195,16 @@ def _guess(t: FitTarget, rungs: list[float], seen: dict, bracket: _Bracket) -> i
     return _rung(rungs, _estimate(*t.seed, t))
 
 
+def _lay_out(targets: list[FitTarget], pending: dict[str, set[int]],
+             probe: Callable[[int, FitTarget, int], Probe], measure: Measure):
+    """One pass: the pending rungs of every target laid out together, in one document,
+    as (target, rung, its probe, its metrics)."""
+    batch = [(t, rung, probe(n, t, rung)) for n, t in enumerate(targets)
+             for rung in sorted(pending.get(t.id, ()))]
+    metrics = measure([p for _, _, p in batch])
+    return [(t, rung, p, metrics[p.id]) for t, rung, p in batch]
+
+
 def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str, Fitted]:
     """Fit every target; raise ``RenderError`` naming the first text that cannot fit."""
     targets = list(targets)
@@ -213,15 +223,14 @@ def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str,
             return set(range(0, bracket.top, COARSE)) | {bracket.top}
         return bracket.picks(guess)
 
+    def size_probe(n: int, t: FitTarget, rung: int) -> Probe:
+        return Probe(f"pf-{n}-{rung}", t, ladders[t.id][rung], t.width)
+
     pending = {t.id: size_picks(t) for t in targets}
     while pending := {i: p for i, p in pending.items() if p}:
-        probes = [Probe(f"pf-{n}-{i}", t, ladders[t.id][i], t.width)
-                  for n, t in enumerate(targets) for i in sorted(pending.get(t.id, ()))]
-        metrics = measure(probes)
-        for probe in probes:
-            rung = int(probe.id.rsplit("-", 1)[1])
-            seen[probe.target.id, rung] = probe, metrics[probe.id]
-            sizes[probe.target.id].record(rung, _fits(probe, metrics[probe.id]))
+        for t, rung, probe, metrics in _lay_out(targets, pending, size_probe, measure):
+            seen[t.id, rung] = probe, metrics
+            sizes[t.id].record(rung, _fits(probe, metrics))
         for t in targets:
             if sizes[t.id].failing == 0:
                 raise RenderError(
@@ -249,14 +258,12 @@ def _balance(targets, fitted, seen, sizes, measure) -> dict[str, Fitted]:
             # Every width down to the widest line keeps the breaks: start from there.
             guess = sum(1 for w in widths[t.id] if w >= (m.widest or m.reach)) - 1
             pending[t.id] = brackets[t.id].picks(guess)
+    def width_probe(n: int, t: FitTarget, rung: int) -> Probe:
+        return Probe(f"pb-{n}-{rung}", t, fitted[t.id].size_pt, widths[t.id][rung])
+
     while pending := {i: p for i, p in pending.items() if p}:
-        probes = [Probe(f"pb-{n}-{i}", t, fitted[t.id].size_pt, widths[t.id][i])
-                  for n, t in enumerate(targets) for i in sorted(pending.get(t.id, ()))]
-        metrics = measure(probes)
-        for probe in probes:
-            ident, m = probe.target.id, metrics[probe.id]
-            keeps = _fits(probe, m) and m.lines == fitted[ident].lines
-            brackets[ident].record(int(probe.id.rsplit("-", 1)[1]), keeps)
+        for t, rung, probe, m in _lay_out(targets, pending, width_probe, measure):
+            brackets[t.id].record(rung, _fits(probe, m) and m.lines == fitted[t.id].lines)
         pending = {i: brackets[i].picks(brackets[i].passing) for i in pending}
     for ident, bracket in brackets.items():
         fitted[ident] = dataclasses.replace(fitted[ident], width=widths[ident][bracket.passing])
