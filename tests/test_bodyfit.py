@@ -45,6 +45,12 @@ class Hints:
     def remember_body(self, _name, size):
         self.remembered.append(size)
 
+    def body_fitted(self, _flow):
+        return None
+
+    def remember_body_fitted(self, *_):
+        pass
+
     def boxes(self, _name):
         return None
 

@@ -36,14 +36,17 @@ def setup():
             targets, leeds, york)
 
 
-def build(setup, edition, cache_dir: Path, out: Path, body: str | None = None) -> dict:
-    """Build the targets for ``edition`` (its body replaced by ``body``) with the fit
-    cache in ``cache_dir``; return each file's count of layouts."""
+def build(setup, edition, cache_dir: Path, out: Path, body: str | None = None,
+          targets=None) -> dict:
+    """Build ``targets`` (the fixture's) for ``edition`` (its body replaced by ``body``)
+    with the fit cache in ``cache_dir``; return each file's count of layouts, copyfit's
+    passes included."""
     from pamphleteer.content import load_content
     from pamphleteer.fitcache import FitCache
     from pamphleteer.pipeline import Job, build_output
 
-    project, renderer, fonts, targets, _, _ = setup
+    project, renderer, fonts, planned, _, _ = setup
+    targets = targets or planned
     content = dataclasses.replace(load_content(project.content_dir, "en"), edition=edition)
     if body is not None:
         content = dataclasses.replace(
@@ -83,6 +86,43 @@ def test_another_editions_copies_skip_their_sketch_and_match_a_build_from_scratc
     desk = ("poster-a3-desk.pdf", "flyer-a6-desk.pdf", "leaflet-a4-desk.pdf")
     assert [warm[f] for f in desk] == [1, 1, 1]
     assert all(cold[f] > 1 for f in desk)
+
+
+def test_another_edition_sets_its_body_in_one_layout(setup, tmp_path):
+    """The panel's words sit in boxes of fixed size, so they cannot move the body: the
+    next edition's booklet takes the size the first one's body fit found, and lays its
+    body out once, where a search confirms a hint with two or three layouts (the page
+    budget's, the hint's and the size above it). The bytes are a build from scratch's."""
+    from pamphleteer.targets import plan
+
+    project, _, _, _, leeds, york = setup
+    booklets = plan(project, ("booklet-a5",), ("press", "desk"))
+    first = build(setup, leeds, tmp_path / "fits", tmp_path / "leeds", targets=booklets)
+    warm = build(setup, york, tmp_path / "fits", tmp_path / "warm", targets=booklets)
+    build(setup, york, tmp_path / "fresh", tmp_path / "cold", targets=booklets)
+    files = [t.file for t in booklets]
+    same_files(tmp_path / "warm", tmp_path / "cold", files)
+    assert warm["booklet-a5-desk.pdf"] == 1  # every fit cached: the final layout alone
+    assert first["booklet-a5-desk.pdf"] >= 3
+
+
+def test_a_new_flow_is_searched_again(setup, tmp_path):
+    """The size found for one text is not taken for another: after an edit to the body,
+    the booklet's body fit lays out its page budget and its hint at least, and gives a
+    build from scratch's bytes."""
+    from pamphleteer.content import load_content
+    from pamphleteer.targets import plan
+
+    project, _, _, _, leeds, _ = setup
+    booklets = plan(project, ("booklet-a5",), ("desk",))
+    body = load_content(project.content_dir, "en").article.body_html
+    longer = body.replace("</p>", " " + "More words to set. " * 30 + "</p>", 1)
+    build(setup, leeds, tmp_path / "fits", tmp_path / "before", targets=booklets)
+    warm = build(setup, leeds, tmp_path / "fits", tmp_path / "warm", body=longer,
+                 targets=booklets)
+    build(setup, leeds, tmp_path / "fresh", tmp_path / "cold", body=longer, targets=booklets)
+    same_files(tmp_path / "warm", tmp_path / "cold", [booklets[0].file])
+    assert warm[booklets[0].file] >= 2
 
 
 def test_an_edit_to_the_body_goes_straight_to_the_body_fit(setup, tmp_path):

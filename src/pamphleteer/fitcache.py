@@ -9,9 +9,11 @@ hit changes no output byte; and the press and desk copies of a text, which diffe
 in colour, share one measurement.
 
 It also keeps, per document, the body size its body fit chose last: a hint that the
-next fit of that document (another variant, an edition, after an edit) confirms with two
-layouts instead of searching again; and the boxes its first layout found, so that the
-next document of the same shape can go straight to its final layout (see
+next fit of that document (another variant, after an edit to the body) confirms with two
+layouts instead of searching again; the body size chosen for a flow of text, which a
+document that differs only inside its fitted boxes (another edition, an edited slogan)
+takes with its one final layout; and the boxes its first layout found, so that the next
+document of the same shape can go straight to its final layout (see
 ``Typesetter.typeset``).
 """
 
@@ -67,6 +69,20 @@ class FitCache:
 
     def remember_body(self, name: str, size: float) -> None:
         self._write(self._named("body", name), size)
+
+    def body_fitted(self, flow: str) -> tuple[float, int] | None:
+        """The body size and page count a document of the flow ``flow`` (see
+        ``Typesetter.flow``) was fitted to: a result, not a guess."""
+        found = self._read(self._named("flow", flow))
+        try:
+            size, pages = found
+        except (TypeError, ValueError):
+            return None
+        valid = isinstance(size, float) and isinstance(pages, int)
+        return (size, pages) if valid else None
+
+    def remember_body_fitted(self, flow: str, size: float, pages: int) -> None:
+        self._write(self._named("flow", flow), [size, pages])
 
     def boxes(self, name: str) -> dict | None:
         """The fitted texts' boxes and styles a document of the shape ``name`` had last

@@ -281,7 +281,8 @@ class Typesetter:
                                            css=css), "data-probe")
         return {p.id: _metrics(found[p.id]) for p in probes}
 
-    def body_fit(self, fit_css: str) -> tuple[str, object]:
+    def body_fit(self, fit_css: str, flow: str | None = None,
+                 fixed_boxes: bool = False) -> tuple[str, object]:
         """The largest body size in the layout's range whose text fills its pages.
 
         A layout of ``pages`` pages (the leaflet) must hold the text in exactly that
@@ -294,10 +295,16 @@ class Typesetter:
         The size is found by bisection to 0.1 pt. The pages a text needs grow with its
         size, so a size below one seen to fit fits too, and one above a size seen not to
         fit does not: such sizes are not laid out again. The size chosen last time for
-        this document (another variant's, an edition's, the one before an edit) is laid
-        out first with the next size the bisection would try above it; when the text
-        still ends there, those two layouts settle every step of the bisection, and the
-        answer is the one a bisection from scratch gives.
+        this document (another variant's, the one before an edit) is laid out first with
+        the next size the bisection would try above it; when the text still ends there,
+        those two layouts settle every step of the bisection, and the answer is the one a
+        bisection from scratch gives.
+
+        ``flow`` names the text the body flows with (see ``flow``), and the size found
+        is kept under it. A document whose fitted texts have ``fixed_boxes`` (they are
+        where and as large as last time, whatever their words) flows as any other of
+        its flow: another edition, or the same pages after an edit to a slogan, is laid
+        out once, at that size, and takes it when it gives the same pages.
         """
         spec = self.target.layout.body_fit
         laid: dict[float, tuple[str, object, int]] = {}
@@ -312,6 +319,9 @@ class Typesetter:
                 laid[size] = lay(size)
             return laid[size]
 
+        fitted = fixed_boxes and flow and self.fit_cache.body_fitted(flow)
+        if fitted and spec.min_pt <= fitted[0] <= spec.max_pt and at(fitted[0])[2] == fitted[1]:
+            return at(fitted[0])[:2]
         if self.target.layout.page_rule == "multiple-of-4":
             wanted = -(-at(spec.min_pt)[2] // 4) * 4
         else:
@@ -346,6 +356,8 @@ class Typesetter:
             low, _ = _bisection(spec.min_pt, spec.max_pt, fits)
         if self.fit_cache is not None:
             self.fit_cache.remember_body(hint_name, low)
+            if flow is not None and self.body_blocks is None:
+                self.fit_cache.remember_body_fitted(flow, low, at(low)[2])
         return at(low)[:2]
 
     def excerpt(self, lay, min_pt: float, wanted: int):
@@ -375,7 +387,8 @@ class Typesetter:
         and style sheets, the same elements in the same places, only its words
         changed: another edition, an edit to the body or a slogan) skips it: its boxes
         are taken from last time, its fits from the cache or, for new words, measured in
-        those boxes, and the final layout must show them again, to the hundredth of a
+        those boxes, its body size from the last document of its flow (``body_fit``),
+        and the final layout must show them again, to the hundredth of a
         pixel and with the same styles, or it is thrown away and the document typeset
         from its sketch. The shape decides the
         texts' styles (the cascade sees nothing else), the cache key is the fit's every
@@ -384,11 +397,12 @@ class Typesetter:
         """
         css = ""
         shape = self.shape()
+        flow = self.flow(shape) if shape and self.target.layout.body_fit else None
         known = self.fit_cache and shape and self.fit_cache.boxes(shape)
         fit_css = self.predicted_fits(known) if known is not None else None
         if fit_css is not None:
             if self.target.layout.body_fit:
-                css, document = self.body_fit(fit_css)
+                css, document = self.body_fit(fit_css, flow, fixed_boxes=True)
             else:
                 css, document = fit_css, self.layout(fit_css)
             if not self.same_boxes(document, known["fits"]):
@@ -398,7 +412,7 @@ class Typesetter:
             document = self.layout()
             fit_css = self.fit_css(document)
             if self.target.layout.body_fit:
-                css, document = self.body_fit(fit_css)
+                css, document = self.body_fit(fit_css, flow)
             elif fit_css:
                 css = fit_css
                 document = self.layout(css)
@@ -419,6 +433,14 @@ class Typesetter:
         parts = (self.target.file, self.content.article.lang,
                  *stylesheets(self.target, self.page), _skeleton(self.sketch_tree))
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def flow(self, shape: str) -> str:
+        """The document's ``shape`` and its words, but for those in fitted texts and a QR
+        code's address: all its body fit depends on when the fitted texts' boxes are
+        fixed (``body_fit``), since no word inside a box of fixed size moves anything
+        outside it, and the code is drawn after layout, in a box the layout sizes."""
+        words = "\0".join(_flowing_words(self.sketch_tree))
+        return hashlib.sha256(f"{shape}\0{words}".encode()).hexdigest()
 
     def predicted_fits(self, known: dict) -> str | None:
         """The fit CSS for ``known`` boxes (a document of this shape, typeset before):
@@ -533,6 +555,18 @@ def _skeleton(element) -> str:
     text = "~" if (element.text or "").strip() else ""
     tail = "~" if (element.tail or "").strip() else ""
     return f"<{element.tag}{attributes}>{text}{inside}</>{tail}"
+
+
+def _flowing_words(element) -> Iterator[str]:
+    """Every word and attribute value under ``element`` but those ``Typesetter.flow``
+    leaves out."""
+    if element.get("data-fit") is None:
+        said = ("data-qr", "aria-label") if element.get("data-qr") is not None else ()
+        yield from (f"{k}={v}" for k, v in sorted(element.attrib.items()) if k not in said)
+        yield element.text or ""
+        for child in element:
+            yield from _flowing_words(child)
+    yield element.tail or ""
 
 
 def _label(html: str) -> str:
