@@ -338,8 +338,8 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
             from pamphleteer.glyphs import check_coverage
 
             check_coverage(content.texts(), project.fonts_dir)
-        sheets = imposed(targets)
-        total = len(targets) + len(sheets)
+        sheets = {t.file: t.impositions() for t in targets}  # by the file they are made of
+        total = len(targets) + sum(map(len, sheets.values()))
         outputs: list[Output] = []
 
         def report(output: Output, bleed_mm: float) -> None:
@@ -365,6 +365,12 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
                 report(shared, 0.0)
             else:
                 render.append(t)
+
+        def impose(source: Target) -> None:
+            for sheet in sheets.pop(source.file, ()):
+                report(_guarded(sheet, impose_output, job, sheet, manifest, siblings,
+                                content.article.lang), 0.0)
+
         with contextlib.ExitStack() as stack:
             if workers is None:
                 workers = stack.enter_context(job_workers(job))
@@ -373,9 +379,9 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
                 output = _outcome(output, target, job)
                 output.inputs = keys[target.file].key
                 report(output, target.bleed_mm(project))
-        for target in sheets:
-            report(_guarded(target, impose_output, job, target, manifest, siblings,
-                            content.article.lang), 0.0)
+                impose(target)  # here, while the workers go on with the other outputs
+        for target in targets:
+            impose(target)
         if any(t.variant.image for t in targets):
             from pamphleteer.social import write_alt_texts
 
