@@ -281,8 +281,8 @@ class Typesetter:
                                            css=css), "data-probe")
         return {p.id: _metrics(found[p.id]) for p in probes}
 
-    def body_fit(self, fit_css: str, flow: str | None = None,
-                 fixed_boxes: bool = False) -> tuple[str, object]:
+    def body_fit(self, fit_css: str, flow: str | None = None, fixed_boxes: bool = False,
+                 check=None) -> tuple[str, object]:
         """The largest body size in the layout's range whose text fills its pages.
 
         A layout of ``pages`` pages (the leaflet) must hold the text in exactly that
@@ -305,6 +305,9 @@ class Typesetter:
         where and as large as last time, whatever their words) flows as any other of
         its flow: another edition, or the same pages after an edit to a slogan, is laid
         out once, at that size, and takes it when it gives the same pages.
+
+        ``check`` is asked of the first layout whether the fits were guessed right
+        (``typeset``); if not, ``_WrongGuess`` ends the search there.
         """
         spec = self.target.layout.body_fit
         laid: dict[float, tuple[str, object, int]] = {}
@@ -312,6 +315,8 @@ class Typesetter:
         def lay(size: float):
             css = f"{fit_css}\n:root {{ --body-size: {size:.2f}pt; }}"
             doc = self.layout(css)
+            if check is not None and not laid and not check(doc):
+                raise _WrongGuess
             return css, doc, len(doc.pages) - len(pad_pages(doc))
 
         def at(size: float):
@@ -394,19 +399,43 @@ class Typesetter:
         texts' styles (the cascade sees nothing else), the cache key is the fit's every
         input, and a fit depends on its box only by its size: the same boxes give the
         same bytes.
+
+        The first copy of another variant (desk, screen…) takes the press copy's boxes
+        and fits the same way: most variants differ from press only in paint and margins.
+        Its shape is not the press copy's, so its final layout must also show the
+        fitted texts styled as in the press copy's final layout: with the same fits
+        applied, the same styles mean the texts were styled alike before them.
         """
         css = ""
         shape = self.shape()
         flow = self.flow(shape) if shape and self.target.layout.body_fit else None
         known = self.fit_cache and shape and self.fit_cache.boxes(shape)
+        press = None  # the press copy's boxes, for a first copy of another variant
+        # (not a grey copy's: print.css draws rules there for the accent's fields, and
+        # they move the boxes)
+        variant = self.target.variant
+        if known is None and shape and variant.name != "press" and not variant.grey:
+            known = press = self.fit_cache.boxes(self.family())
         fit_css = self.predicted_fits(known) if known is not None else None
         if fit_css is not None:
-            if self.target.layout.body_fit:
-                css, document = self.body_fit(fit_css, flow, fixed_boxes=True)
-            else:
-                css, document = fit_css, self.layout(fit_css)
-            if not self.same_boxes(document, known["fits"]):
+            def as_guessed(document) -> bool:
+                return self.same_boxes(document, known["fits"]) and (
+                    press is None or self.same_styles(document, press.get("final")))
+
+            try:
+                if self.target.layout.body_fit:
+                    css, document = self.body_fit(fit_css, flow, fixed_boxes=press is None,
+                                                  check=as_guessed)
+                else:
+                    css, document = fit_css, self.layout(fit_css)
+                if not as_guessed(document):
+                    raise _WrongGuess
+            except _WrongGuess:
                 fit_css = None
+            else:
+                if press is not None:
+                    self.fit_cache.remember_boxes(shape, {"fits": press["fits"],
+                                                          "hidden": press["hidden"]})
         if fit_css is None:
             self.sketched, self.body_blocks = {}, None  # as if the guess was never made
             document = self.layout()
@@ -433,6 +462,10 @@ class Typesetter:
         parts = (self.target.file, self.content.article.lang,
                  *stylesheets(self.target, self.page), _skeleton(self.sketch_tree))
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def family(self) -> str:
+        """The layout, size and language: what a document shares with its other variants."""
+        return f"{self.target.name}\0{self.content.article.lang}"
 
     def flow(self, shape: str) -> str:
         """The document's ``shape`` and its words, but for those in fitted texts and a QR
@@ -506,15 +539,32 @@ class Typesetter:
                    and [round(area.width, 3), round(area.height, 3)] == box["area"]
                    for ident, box in boxes.items())
 
+    @staticmethod
+    def same_styles(document, styles) -> bool:
+        """Whether each fitted text of ``styles`` has that style in ``document``."""
+        from pamphleteer import render
+
+        found = render.boxes(document, "data-fit")
+        return isinstance(styles, dict) and all(
+            ident in found and render.style_signature(found[ident]) == style
+            for ident, style in styles.items())
+
     def remember_boxes(self, shape: str, document) -> None:
         """Keep the sketch's boxes for the next document of this ``shape``, and which
         texts it does not show (a style hides them); unless the final ``document`` has
         the boxes otherwise, in a layout whose boxes follow their texts: those are found
-        afresh every time."""
+        afresh every time. A press copy's are kept for its other variants too, with the
+        styles its fitted texts came out in."""
+        from pamphleteer import render
+
         if self.same_boxes(document, self.sketched):
             hidden = set(self.fit_elements) - set(self.sketched)
-            self.fit_cache.remember_boxes(shape, {"fits": self.sketched,
-                                                  "hidden": sorted(hidden)})
+            boxes = {"fits": self.sketched, "hidden": sorted(hidden)}
+            self.fit_cache.remember_boxes(shape, boxes)
+            if self.target.variant.name == "press":
+                found = render.boxes(document, "data-fit")
+                final = {i: render.style_signature(found[i]) for i in self.sketched}
+                self.fit_cache.remember_boxes(self.family(), boxes | {"final": final})
 
     def paginate(self, document) -> tuple[object, int]:
         """Drop the spare pages that a booklet's multiple of 4, or a fixed layout's page
@@ -531,6 +581,10 @@ class Typesetter:
             needed = (-(len(document.pages) - len(pads))) % 4
         drop = set(pads[needed:])
         return document.copy([p for i, p in enumerate(document.pages) if i not in drop]), needed
+
+
+class _WrongGuess(Exception):
+    """The boxes or styles taken from another document are not this one's."""
 
 
 _WORDS = {"alt", "title", "src", "aria-label", "content", "data-qr"}  # what they say
