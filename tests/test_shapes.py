@@ -171,6 +171,28 @@ def test_a_new_flow_is_searched_again(setup, tmp_path):
     assert warm[booklets[0].file] >= 2
 
 
+def test_a_flow_names_the_body_fits_range(setup):
+    """A body fit's range is in layout.toml, not in the style sheets: raising it must
+    not leave the size found for the old range standing."""
+    from pamphleteer.content import load_content
+    from pamphleteer.layouts import BodyFit
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project, renderer, _, _, _, _ = setup
+    [target] = plan(project, ("booklet-a5",), ("desk",))
+    spec = target.layout.body_fit
+    wider = dataclasses.replace(target, layout=dataclasses.replace(
+        target.layout, body_fit=BodyFit(spec.min_pt, spec.max_pt + 1, spec.pointer)))
+    content = load_content(project.content_dir, "en")
+
+    def flow(t):
+        typesetter = Typesetter(renderer, t, content, geometry(t, project), object())
+        return typesetter.flow(typesetter.shape())
+
+    assert flow(target) != flow(wider)
+
+
 def test_an_edit_to_the_body_goes_straight_to_the_body_fit(setup, tmp_path):
     from pamphleteer.content import load_content
 

@@ -468,12 +468,15 @@ class Typesetter:
         return f"{self.target.name}\0{self.content.article.lang}"
 
     def flow(self, shape: str) -> str:
-        """The document's ``shape`` and its words, but for those in fitted texts and a QR
-        code's address: all its body fit depends on when the fitted texts' boxes are
-        fixed (``body_fit``), since no word inside a box of fixed size moves anything
-        outside it, and the code is drawn after layout, in a box the layout sizes."""
+        """The document's ``shape``, the layout's body-fit range and page rule, and the
+        document's words but for those in fitted texts and a QR code's address: all its
+        body fit depends on when the fitted texts' boxes are fixed (``body_fit``), since
+        no word inside a box of fixed size moves anything outside it, and the code is
+        drawn after layout, in a box the layout sizes."""
+        layout = self.target.layout
         words = "\0".join(_flowing_words(self.sketch_tree))
-        return hashlib.sha256(f"{shape}\0{words}".encode()).hexdigest()
+        parts = (shape, repr(layout.body_fit), layout.page_rule, str(layout.pages), words)
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def predicted_fits(self, known: dict) -> str | None:
         """The fit CSS for ``known`` boxes (a document of this shape, typeset before):
