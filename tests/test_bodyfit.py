@@ -48,6 +48,12 @@ class Hints:
     def body_fitted(self, _flow):
         return None
 
+    def body_twins(self, _name):
+        return {}
+
+    def remember_body_twin(self, *_):
+        pass
+
     def remember_body_fitted(self, *_):
         pass
 

@@ -107,6 +107,51 @@ def test_other_variants_take_the_press_copys_boxes(setup, tmp_path):
 
 
 
+def test_a_copy_that_flows_as_another_takes_its_body_size_in_one_layout(setup, tmp_path):
+    """The screen and mono copies of a booklet set its body exactly as the desk copy
+    (paint aside), so after the desk copy's search each takes the size from one layout
+    at it, where a search would lay out the page budget and the size above too (the
+    press copy's covers reach into the bleed: its pages differ). The bytes are those of
+    copies built alone."""
+    from pamphleteer.targets import plan
+
+    project, _, _, _, leeds, _ = setup
+    first = plan(project, ("booklet-a5",), ("press", "desk"))
+    others = plan(project, ("booklet-a5",), ("screen", "mono"))
+    build(setup, leeds, tmp_path / "fits", tmp_path / "kit", targets=first)
+    after = build(setup, leeds, tmp_path / "fits", tmp_path / "kit", targets=others)
+    for t in others:
+        build(setup, leeds, tmp_path / t.file, tmp_path / "alone", targets=[t])
+    same_files(tmp_path / "kit", tmp_path / "alone", [t.file for t in others])
+    # Screen takes the press copy's boxes too, so its one layout is all. (Mono's rules
+    # move the fitted texts' boxes: it is sketched and its texts fitted first.)
+    assert after["booklet-a5-screen.pdf"] == 1
+
+
+def test_a_copy_that_flows_otherwise_searches_its_body_size(setup, tmp_path):
+    """The signature is checked: a record whose signature the screen copy does not
+    match is not taken, and the copy confirms the size with more layouts, to a build
+    from scratch's bytes."""
+    from pamphleteer.content import load_content
+    from pamphleteer.fitcache import FitCache
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project, renderer, _, _, leeds, _ = setup
+    press, desk, screen = plan(project, ("booklet-a5",), ("press", "desk", "screen"))
+    build(setup, leeds, tmp_path / "fits", tmp_path / "kit", targets=[press, desk])
+    content = dataclasses.replace(load_content(project.content_dir, "en"), edition=leeds)
+    cache = FitCache(tmp_path / "fits", project.fonts_dir)
+    twins = Typesetter(renderer, screen, content, geometry(screen, project), cache).twins()
+    record = cache.body_twins(twins)
+    assert record, "the desk copy kept its size under its signature"
+    cache._write(cache._named("twins", twins), {f"{sig}x": list(v) for sig, v in record.items()})
+    searched = build(setup, leeds, tmp_path / "fits", tmp_path / "kit", targets=[screen])
+    build(setup, leeds, tmp_path / "fresh", tmp_path / "alone", targets=[screen])
+    same_files(tmp_path / "kit", tmp_path / "alone", [screen.file])
+    assert searched[screen.file] >= 2
+
+
 def test_a_press_copys_boxes_styled_otherwise_are_not_taken(setup, tmp_path):
     """The guess is checked: here the press copy's record says its texts came out in
     another style, so the desk copy's final layout is seen not to match it, thrown

@@ -84,6 +84,21 @@ class FitCache:
     def remember_body_fitted(self, flow: str, size: float, pages: int) -> None:
         self._write(self._named("flow", flow), [size, pages])
 
+    def body_twins(self, name: str) -> dict[str, tuple[float, int]]:
+        """The body sizes and page counts found for the copies of the document ``name``
+        (see ``Typesetter.twins``), by the flow signature each had at its size."""
+        found = self._read(self._named("twins", name))
+        if not isinstance(found, dict):
+            return {}
+        return {sig: (v[0], v[1]) for sig, v in found.items()
+                if isinstance(v, list) and len(v) == 2 and isinstance(v[0], float)
+                and isinstance(v[1], int)}
+
+    def remember_body_twin(self, name: str, signature: str, size: float, pages: int) -> None:
+        twins = self.body_twins(name)
+        twins[signature] = (size, pages)
+        self._write(self._named("twins", name), {k: list(v) for k, v in twins.items()})
+
     def boxes(self, name: str) -> dict | None:
         """The fitted texts' boxes and styles a document of the shape ``name`` had last
         time: a guess too, which the final layout confirms (see ``Typesetter``). None

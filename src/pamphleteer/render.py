@@ -373,6 +373,54 @@ def style_signature(box: Box) -> str:
     return "\n".join(parts)
 
 
+def flow_signature(document, offset: float) -> str:
+    """A digest of how ``document`` sets its flow: each page's content box, and every
+    box in normal flow (not absolutely positioned, nor inside such a box) with its
+    type, its place from the trim (``offset``: the bleed, in px, where the page has
+    one), its size, its text and its layout-relevant computed style.
+
+    Two copies with the same signature at one body size have the same page areas and
+    the same flow styled alike, so they flow alike at every size, and the body size
+    found for one (``Typesetter.body_fit``) is the other's. That holds as long as the
+    variants' own rules size nothing in the flow (the layouts' rule: a variant changes
+    paint and margins), which could match at one body size and differ at another.
+    Positioned boxes (backgrounds that reach into the bleed on press and stop at
+    ``--edge`` on desk) move nothing else.
+    """
+    from weasyprint.css.properties import INITIAL_VALUES
+
+    names = [n for n in sorted(INITIAL_VALUES) if not _paints_only(n)]
+    digest, styles = hashlib.sha256(), {}
+    for page in document.pages:
+        page_box = page._page_box
+        digest.update(f"page {page_box.width:.2f} {page_box.height:.2f}\n".encode())
+        stack = [c for c in page_box.children if type(c).__name__ != "MarginBox"]
+        while stack:
+            box = stack.pop()
+            style = box.style
+            if style["position"] in ("absolute", "fixed"):
+                continue
+            if id(style) not in styles:
+                values = []
+                for name in names:
+                    try:
+                        values.append(repr(style[name]))
+                    except KeyError:  # logical properties resolve through physical ones
+                        continue
+                styles[id(style)] = hashlib.sha256(" ".join(values).encode()).hexdigest()
+            digest.update(
+                f"{type(box).__name__} {box.position_x - offset:.2f} "
+                f"{box.position_y - offset:.2f} {_length(box.width):.2f} "
+                f"{_length(box.height):.2f} {getattr(box, 'text', '')!r} "
+                f"{styles[id(style)]}\n".encode())
+            stack.extend(reversed(getattr(box, "children", None) or ()))
+    return digest.hexdigest()
+
+
+def _length(value) -> float:
+    return value if isinstance(value, float | int) else 0.0
+
+
 def outer_html(box: Box) -> str:
     """Serialized HTML of a found element (to clone it into probes)."""
     return _serialized(box.laid_out.element)

@@ -21,6 +21,7 @@ from pamphleteer.editions import direction, panel
 from pamphleteer.errors import RenderError
 from pamphleteer.layouts import css_properties, render_template, strings
 from pamphleteer.targets import DESK_MARGIN_MM
+from pamphleteer.units import PX_PER_MM
 
 if TYPE_CHECKING:
     from pamphleteer.config import Project
@@ -306,11 +307,19 @@ class Typesetter:
         its flow: another edition, or the same pages after an edit to a slogan, is laid
         out once, at that size, and takes it when it gives the same pages.
 
+        A copy in another variant (desk after press, screen after desk) lays out the
+        hint's size first. When the body flows there exactly as in a copy whose size was
+        searched (the same ``render.flow_signature``, kept under ``twins``), it flows as
+        that copy at every size, and takes the size from that one layout.
+
         ``check`` is asked of the first layout whether the fits were guessed right
         (``typeset``); if not, ``_WrongGuess`` ends the search there.
         """
+        from pamphleteer import render
+
         spec = self.target.layout.body_fit
         laid: dict[float, tuple[str, object, int]] = {}
+        bleed = self.page["bleed"] * PX_PER_MM  # where the trim starts on the page
 
         def lay(size: float):
             css = f"{fit_css}\n:root {{ --body-size: {size:.2f}pt; }}"
@@ -327,6 +336,14 @@ class Typesetter:
         fitted = fixed_boxes and flow and self.fit_cache.body_fitted(flow)
         if fitted and spec.min_pt <= fitted[0] <= spec.max_pt and at(fitted[0])[2] == fitted[1]:
             return at(fitted[0])[:2]
+        hint_name = f"{self.content.folder}\0{self.target.name}\0{self.content.article.lang}"
+        hint = self.fit_cache and self.fit_cache.body_hint(hint_name)
+        if hint is not None and spec.min_pt <= hint <= spec.max_pt and self.body_blocks is None:
+            twins = self.fit_cache.body_twins(self.twins())
+            if hint in {size for size, _ in twins.values()}:
+                _, document, pages = at(hint)
+                if twins.get(render.flow_signature(document, bleed)) == (hint, pages):
+                    return at(hint)[:2]
         if self.target.layout.page_rule == "multiple-of-4":
             wanted = -(-at(spec.min_pt)[2] // 4) * 4
         else:
@@ -339,8 +356,6 @@ class Typesetter:
                 return False
             return at(size)[2] <= wanted
 
-        hint_name = f"{self.content.folder}\0{self.target.name}\0{self.content.article.lang}"
-        hint = self.fit_cache and self.fit_cache.body_hint(hint_name)
         if hint is not None and spec.min_pt <= hint <= spec.max_pt and fits(hint):
             _, tried = _bisection(spec.min_pt, spec.max_pt, lambda s: s <= hint)
             if above := [s for s in tried if s > hint]:
@@ -361,8 +376,11 @@ class Typesetter:
             low, _ = _bisection(spec.min_pt, spec.max_pt, fits)
         if self.fit_cache is not None:
             self.fit_cache.remember_body(hint_name, low)
-            if flow is not None and self.body_blocks is None:
-                self.fit_cache.remember_body_fitted(flow, low, at(low)[2])
+            if self.body_blocks is None:
+                if flow is not None:
+                    self.fit_cache.remember_body_fitted(flow, low, at(low)[2])
+                self.fit_cache.remember_body_twin(
+                    self.twins(), render.flow_signature(at(low)[1], bleed), low, at(low)[2])
         return at(low)[:2]
 
     def excerpt(self, lay, min_pt: float, wanted: int):
@@ -473,8 +491,18 @@ class Typesetter:
         body fit depends on when the fitted texts' boxes are fixed (``body_fit``), since
         no word inside a box of fixed size moves anything outside it, and the code is
         drawn after layout, in a box the layout sizes."""
-        layout = self.target.layout
+        return self._flow(shape, "\0".join(_flowing_words(self.sketch_tree)))
+
+    def twins(self) -> str:
+        """This document in every variant: its family, and its flow's words but for the
+        variant's class on ``<html>``, the one place the variants' markup differs. Which
+        of them flow alike, their flow signatures tell (``body_fit``)."""
         words = "\0".join(_flowing_words(self.sketch_tree))
+        return self._flow(self.family(), words.replace(f"variant-{self.target.variant.name}",
+                                                       "variant-"))
+
+    def _flow(self, shape: str, words: str) -> str:
+        layout = self.target.layout
         parts = (shape, repr(layout.body_fit), layout.page_rule, str(layout.pages), words)
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
