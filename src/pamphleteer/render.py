@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
 import io
 import logging
@@ -353,9 +354,6 @@ def style_signature(box: Box) -> str:
     differ), so a fit measured for one serves the other. Each element counts once, however
     many lines its text was broken across: how the sketch broke it follows from the rest.
     """
-    from weasyprint.css.properties import INITIAL_VALUES
-
-    names = [n for n in sorted(INITIAL_VALUES) if not _paints_only(n)]
     parts, seen = [], set()
     for inner, _ in _walk(box.laid_out):
         if type(inner).__name__ in ("LineBox", "TextBox"):
@@ -365,12 +363,24 @@ def style_signature(box: Box) -> str:
                 continue  # the same element again, on another line
             seen.add((inner.element, inner.element_tag))
         parts.append(f"{type(inner).__name__} {inner.element_tag}")
-        for name in names:
-            try:
-                parts.append(f"{name}={inner.style[name]!r}")
-            except KeyError:  # logical properties resolve through physical ones
-                continue
+        parts.extend(f"{name}={value!r}" for name, value in _layout_values(inner.style))
     return "\n".join(parts)
+
+
+@functools.cache
+def _layout_properties() -> tuple[str, ...]:
+    from weasyprint.css.properties import INITIAL_VALUES
+
+    return tuple(n for n in sorted(INITIAL_VALUES) if not _paints_only(n))
+
+
+def _layout_values(style) -> Iterator[tuple[str, object]]:
+    """Every computed value of ``style`` that can move something: all but paint."""
+    for name in _layout_properties():
+        try:
+            yield name, style[name]
+        except KeyError:  # logical properties resolve through physical ones
+            continue
 
 
 def flow_signature(document, offset: float) -> str:
@@ -387,9 +397,6 @@ def flow_signature(document, offset: float) -> str:
     Positioned boxes (backgrounds that reach into the bleed on press and stop at
     ``--edge`` on desk) move nothing else.
     """
-    from weasyprint.css.properties import INITIAL_VALUES
-
-    names = [n for n in sorted(INITIAL_VALUES) if not _paints_only(n)]
     digest, styles = hashlib.sha256(), {}
     for page in document.pages:
         page_box = page._page_box
@@ -401,13 +408,8 @@ def flow_signature(document, offset: float) -> str:
             if style["position"] in ("absolute", "fixed"):
                 continue
             if id(style) not in styles:
-                values = []
-                for name in names:
-                    try:
-                        values.append(repr(style[name]))
-                    except KeyError:  # logical properties resolve through physical ones
-                        continue
-                styles[id(style)] = hashlib.sha256(" ".join(values).encode()).hexdigest()
+                values = " ".join(repr(value) for _, value in _layout_values(style))
+                styles[id(style)] = hashlib.sha256(values.encode()).hexdigest()
             digest.update(
                 f"{type(box).__name__} {box.position_x - offset:.2f} "
                 f"{box.position_y - offset:.2f} {_length(box.width):.2f} "

@@ -338,8 +338,11 @@ class Typesetter:
             return at(fitted[0])[:2]
         hint_name = f"{self.content.folder}\0{self.target.name}\0{self.content.article.lang}"
         hint = self.fit_cache and self.fit_cache.body_hint(hint_name)
-        if hint is not None and spec.min_pt <= hint <= spec.max_pt and self.body_blocks is None:
-            twins = self.fit_cache.body_twins(self.twins())
+        if hint is not None and not spec.min_pt <= hint <= spec.max_pt:
+            hint = None  # the layout's range changed since
+        twins_name = self.twins() if self.fit_cache is not None else None
+        if hint is not None and self.body_blocks is None:
+            twins = self.fit_cache.body_twins(twins_name)
             if hint in {size for size, _ in twins.values()}:
                 _, document, pages = at(hint)
                 if twins.get(render.flow_signature(document, bleed)) == (hint, pages):
@@ -356,7 +359,7 @@ class Typesetter:
                 return False
             return at(size)[2] <= wanted
 
-        if hint is not None and spec.min_pt <= hint <= spec.max_pt and fits(hint):
+        if hint is not None and fits(hint):
             _, tried = _bisection(spec.min_pt, spec.max_pt, lambda s: s <= hint)
             if above := [s for s in tried if s > hint]:
                 fits(min(above))
@@ -380,7 +383,7 @@ class Typesetter:
                 if flow is not None:
                     self.fit_cache.remember_body_fitted(flow, low, at(low)[2])
                 self.fit_cache.remember_body_twin(
-                    self.twins(), render.flow_signature(at(low)[1], bleed), low, at(low)[2])
+                    twins_name, render.flow_signature(at(low)[1], bleed), low, at(low)[2])
         return at(low)[:2]
 
     def excerpt(self, lay, min_pt: float, wanted: int):
@@ -491,15 +494,14 @@ class Typesetter:
         body fit depends on when the fitted texts' boxes are fixed (``body_fit``), since
         no word inside a box of fixed size moves anything outside it, and the code is
         drawn after layout, in a box the layout sizes."""
-        return self._flow(shape, "\0".join(_flowing_words(self.sketch_tree)))
+        return self._flow(shape, self.flowing_words)
 
     def twins(self) -> str:
         """This document in every variant: its family, and its flow's words but for the
         variant's class on ``<html>``, the one place the variants' markup differs. Which
         of them flow alike, their flow signatures tell (``body_fit``)."""
-        words = "\0".join(_flowing_words(self.sketch_tree))
-        return self._flow(self.family(), words.replace(f"variant-{self.target.variant.name}",
-                                                       "variant-"))
+        return self._flow(self.family(), self.flowing_words.replace(
+            f"variant-{self.target.variant.name}", "variant-"))
 
     def _flow(self, shape: str, words: str) -> str:
         layout = self.target.layout
@@ -549,6 +551,11 @@ class Typesetter:
     @functools.cached_property
     def sketch_tree(self):
         return self.r.parse(self.sketch_html)
+
+    @functools.cached_property
+    def flowing_words(self) -> str:
+        """The words ``flow`` and ``twins`` are made of (see ``_flowing_words``)."""
+        return "\0".join(_flowing_words(self.sketch_tree))
 
     @functools.cached_property
     def fit_elements(self) -> dict[str, tuple[str, str]]:
