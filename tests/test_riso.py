@@ -7,6 +7,7 @@ area past 85 %; the dark ink overprints the colour; paper up to A3 or tabloid.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -19,6 +20,7 @@ from PIL import ImageFilter
 from helpers import (
     CONTENT,
     RISO_FILES,
+    ROOT,
     assert_clean_failure,
     copy_project,
     pdf_texts,
@@ -303,3 +305,36 @@ def test_reproducible(out, project, tmp_path):
     build(project, tmp_path, "poster-a3", variants=("riso",))
     assert (tmp_path / "poster-a3-riso.pdf").read_bytes() == \
         (out / "poster-a3-riso.pdf").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["leaflet-a4", "booklet-a5", "zine-a7", "placard-a3-landscape"])
+def test_the_first_drums_master_is_the_final_layout(name):
+    """A riso copy is typeset in its first drum's tones from the start, so its final
+    layout is that drum's master and only the other drums are laid out again: the
+    master comes out byte for byte as a layout of the final document in those tones."""
+    from pamphleteer import riso
+    from pamphleteer.config import load_project
+    from pamphleteer.content import load_content
+    from pamphleteer.render import Renderer
+    from pamphleteer.separations import separate
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project = load_project(ROOT)
+    renderer, content = Renderer(project.fonts_dir), load_content(CONTENT, "en")
+    [target] = plan(project, (name,), ("riso",))
+    page, first, *others = geometry(target, project), *riso.drums(project.inks)
+
+    plain = Typesetter(renderer, target, content, page)
+    plain.typeset()
+    expected = renderer.pdf(plain.relayout(first.css), target.file)
+
+    painted = Typesetter(renderer, target, content, page, paint=first.css)
+    _, document = painted.typeset()
+    assert renderer.pdf(document, target.file) == expected
+
+    relayouts, relayout = [], painted.relayout
+    painted.relayout = lambda paint: relayouts.append(paint) or relayout(paint)
+    masters = pikepdf.open(io.BytesIO(separate(renderer, painted, document, project.inks)))
+    assert relayouts == [drum.css for drum in others]
+    assert len(masters.pages) == len(document.pages) * (1 + len(others))

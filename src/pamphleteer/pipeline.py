@@ -129,7 +129,12 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     from pamphleteer.typeset import Typesetter, geometry
 
     page = geometry(target, project)
-    typesetter = Typesetter(renderer, target, content, page, fit_cache)
+    paint = ""
+    if target.variant.name == "riso":  # set as its first drum's master from the start
+        from pamphleteer.riso import drums
+
+        paint = drums(project.inks)[0].css
+    typesetter = Typesetter(renderer, target, content, page, fit_cache, paint)
     html, document = typesetter.typeset()
 
     inset = (page["bleed"] + page["safe"]) * PX_PER_MM
@@ -169,7 +174,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     if target.variant.name == "riso":  # one greyscale page per drum, in print order
         from pamphleteer.separations import separate
 
-        rendered = separate(renderer, typesetter, project.inks)
+        rendered = separate(renderer, typesetter, document, project.inks)
         drums = len(project.inks)
         output.details["inks"] = list(project.inks)
     else:

@@ -3,9 +3,11 @@
 Each drum is laid out from the same final document (fits, body size and pages decided
 once, by ``typeset``), with only the drum's tones set over the layout's colours (``riso``):
 paint changes nothing in the layout, so every drum's pages have the same geometry to
-the point and text stays text. The pages are interleaved (page 1 on each drum, then
-page 2 …), labelled ``1-black``, ``1-bright-red`` … as the shop feeds them, and every
-colour is made DeviceGray, where black is full ink on that drum.
+the point and text stays text. The copy is typeset in the first drum's tones from the
+start, so its final layout is that drum's master; only the others are laid out again.
+The pages are interleaved (page 1 on each drum, then page 2 …), labelled ``1-black``,
+``1-bright-red`` … as the shop feeds them, and every colour is made DeviceGray, where
+black is full ink on that drum.
 """
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ from pamphleteer import riso
 from pamphleteer.errors import RenderError
 
 
-def separate(renderer, typesetter, inks: tuple[str, ...]) -> bytes:
-    """The separations of ``typesetter``'s final document for the drums ``inks``: a page
-    per drum per page."""
+def separate(renderer, typesetter, document, inks: tuple[str, ...]) -> bytes:
+    """The separations of ``typesetter``'s final ``document``, set with the first drum's
+    tones (``Typesetter.paint``), for the drums ``inks``: a page per drum per page."""
     from pamphleteer.pdf.grey import to_grey
 
     what, drums = typesetter.what, riso.drums(inks)
     with contextlib.ExitStack() as open_files:
         masters = []
-        for drum in drums:
-            rendered = renderer.pdf(typesetter.relayout(drum.css), what)
+        for index, drum in enumerate(drums):
+            master = document if index == 0 else typesetter.relayout(drum.css)
+            rendered = renderer.pdf(master, what)
             masters.append(open_files.enter_context(pikepdf.open(io.BytesIO(rendered))))
         counts = {len(m.pages) for m in masters}
         if len(counts) > 1:  # paint alone cannot move text: a layout that does is a bug

@@ -175,7 +175,7 @@ class Typesetter:
     """Lays out one target, fitting its texts and its body size, in as few passes as it can."""
 
     def __init__(self, renderer, target: Target, content: Content, page: dict[str, float],
-                 fit_cache=None):
+                 fit_cache=None, paint: str = ""):
         self.r = renderer
         self.fit_cache = fit_cache
         self.target = target
@@ -187,6 +187,9 @@ class Typesetter:
         self.what = f"{target.file}"
         self.body_blocks = None  # a number: the body's first blocks only, and a pointer
         self.final = "", None  # the CSS and spare pages typeset() settled on
+        # Paint-only CSS every layout is set with, after all the rest: a risograph
+        # copy's first drum, whose master is then the final layout (paint moves nothing).
+        self.paint = paint
         self.sketched: dict[str, dict] = {}  # the first layout's fitted texts (see typeset)
 
     def html(self, extra_css: str = "", pads: int | None = None) -> str:
@@ -195,21 +198,24 @@ class Typesetter:
                        "".join(stylesheets(self.target, self.page, extra_css)), pads,
                        body_blocks=self.body_blocks)
 
-    def layout(self, extra_css: str = "", pads: int | None = None):
-        """The document laid out, its CSS handed to the renderer as style sheets; with
-        ``pads``, as many spare pages as ``html`` gives it."""
+    def layout(self, extra_css: str = "", pads: int | None = None, paint: str | None = None):
+        """The document laid out, its CSS handed to the renderer as style sheets, and
+        ``paint`` (``self.paint`` unless given) after it; with ``pads``, as many spare
+        pages as ``html`` gives it."""
         html = (self.sketch_html if pads is None and self.body_blocks is None
                 else to_html(self.target, self.content, self.page, "", pads,
                              body_blocks=self.body_blocks))
+        paint = self.paint if paint is None else paint
         return self.r.layout(html, self.base, self.what, self.roots,
                              self.target.layout.stylesheets(),
-                             stylesheets(self.target, self.page, extra_css))
+                             stylesheets(self.target, self.page,
+                                         f"{extra_css}\n{paint}" if paint else extra_css))
 
-    def relayout(self, extra_css: str):
-        """The final document (``typeset``'s) laid out again with ``extra_css`` after
-        its own: a risograph drum's colours."""
+    def relayout(self, paint: str):
+        """The final document (``typeset``'s) laid out again with ``paint`` in place of
+        ``self.paint``: another risograph drum's colours."""
         css, pads = self.final
-        return self.layout(f"{css}\n{extra_css}", pads)
+        return self.layout(css, pads, paint)
 
     def fit_css(self, document) -> str:
         """Fit every ``data-fit`` element of the layout into its box (see copyfit)."""
