@@ -204,6 +204,28 @@ def test_a_good_guess_takes_a_few_probes():
     assert measure.probes <= 4, measure.probes
 
 
+class Full(Measurer):
+    """Reports each text a little taller than the model sets it, within what counts as
+    fitting: as the renderer does, a text that fills its box points a hair below."""
+
+    def __call__(self, probes: list[Probe]) -> dict[str, copyfit.Metrics]:
+        return {i: m._replace(height=m.height + 0.4) for i, m in super().__call__(probes).items()}
+
+
+@pytest.mark.parametrize("measurer", [Measurer, Full])
+def test_new_words_in_a_known_box_take_a_few_probes(measurer):
+    """A text with no layout to guess from (an edition's group, in the box the page had
+    last time) is laid out at the minimum; that layout's guess and the rung above it
+    settle it, and a guess that falls below a rung seen to fit tries the rung above."""
+    spec = FitSpec("group", 12, 80, balance=True)
+    model = Model([1.9, 1.2, 2.7])  # one line at every size this box holds
+    t = target("g", 540, 84, spec)
+    measure = measurer({"g": model})
+    [(_, f)] = copyfit.fit([t], measure, "p.pdf").items()
+    assert f.size_pt == _highest_rung(model, t)
+    assert measure.calls <= 3 and measure.probes <= 5, (measure.calls, measure.probes)
+
+
 def test_no_targets_no_passes():
     measure = Measurer({})
     assert copyfit.fit([], measure, "p.pdf") == {}

@@ -12,9 +12,11 @@ what counts is how few candidates are laid out, not how few passes:
 2. the first guess comes from the page's own first layout of the text (a *seed*): with
    the same line breaks, height and line length grow in proportion to the size, so a
    text that fits tells at what size its breaks stop fitting (for the one-line texts
-   of placards and headlines, that is the answer). The guess and the rung above it are
-   laid out; a guess that was wrong still tells where to look next, and wherever the
-   range left is wide it is also split in quarters, so it narrows however bad a guess;
+   of placards and headlines, that is the answer). A text with no seed (new words in a
+   box known from before) is laid out at the minimum first, to guess from. The guess and
+   the rung above it are laid out; a guess that was wrong still tells where to look
+   next, and once two guesses have not settled it, the range left, where wide, is also
+   split in quarters, so it narrows however bad a guess;
 3. at the chosen size, the same ladder search over narrower widths: the narrowest that
    keeps the line count gives balanced lines (no lone word on the last line), like CSS
    ``text-wrap: balance``. Widths down to the widest line keep the breaks, so the
@@ -38,9 +40,9 @@ from pamphleteer.errors import RenderError
 from pamphleteer.units import PX_PER_PT
 
 STEP = 1.01  # the ladder of sizes: 1 % apart
-COARSE = 34  # rungs between the sizes tried first with no seed (a factor of 1.4)
 BALANCE_WIDTHS = tuple(1 - 0.07 * i for i in range(1, 7))  # 93 % down to 58 %
 EPSILON_PX = 0.5
+GUESSES_ALONE = 2  # guesses laid out alone before the range left is also split
 RAGGED = 1.15  # a text broken into lines: its widest line over their average, about
 MAX_LINES = 40
 #: Names the way a result is found, for the fit cache: another method, other results.
@@ -115,9 +117,11 @@ def _fits(probe: Probe, metrics: Metrics) -> bool:
 
 
 def _same_breaks(size: float, m: Metrics, t: FitTarget) -> float:
-    """The size at which the text, broken as it is at ``size``, fills its box: height
-    and line length grow in proportion to the size while the breaks stay."""
-    return size * min(t.height / max(m.height, 1e-6), t.width / max(m.widest or m.reach, 1e-6))
+    """The size at which the text, broken as it is at ``size``, fills its box (to what
+    ``_fits`` allows): height and line length grow in proportion to the size while the
+    breaks stay."""
+    return size * min((t.height + EPSILON_PX) / max(m.height, 1e-6),
+                      (t.width + EPSILON_PX) / max(m.widest or m.reach, 1e-6))
 
 
 def _estimate(size: float, m: Metrics, t: FitTarget) -> float:
@@ -131,11 +135,11 @@ def _estimate(size: float, m: Metrics, t: FitTarget) -> float:
     fixed, line = max(0.0, m.height - m.leading), m.leading / m.lines
     best = 0.0
     for k in range(1, MAX_LINES + 1):
-        tall = t.height / (fixed + line * k)
+        tall = (t.height + EPSILON_PX) / (fixed + line * k)
         if tall <= best:
             break  # more lines only lower it further
         widest = m.widest if k == m.lines else m.length / k * (RAGGED if k > 1 else 1)
-        best = max(best, min(tall, t.width / widest))
+        best = max(best, min(tall, (t.width + EPSILON_PX) / widest))
     return size * best
 
 
@@ -153,7 +157,7 @@ class _Bracket:
     def __init__(self, top: int, passing: int = -1):
         self.top = top
         self.passing, self.failing = passing, top + 1
-        self.guessed = False
+        self.guesses = 0
 
     def record(self, rung: int, ok: bool) -> None:
         if ok:
@@ -163,14 +167,16 @@ class _Bracket:
 
     def picks(self, guess: int) -> set[int]:
         """The rungs to try next: the guess and the rung above it, which settle the
-        search when the guess is right; after a first guess, also the middle of the
-        range left (its quarters, when it is wide), so that it narrows anyway."""
+        search when the guess is right; after ``GUESSES_ALONE`` guesses, also the middle
+        of the range left (its quarters, when it is wide), so that it narrows anyway.
+        (The second guess is made from a layout near the answer, and is seldom wrong.)"""
         low, high = self.passing, self.failing
+        guess = min(max(guess, low), high - 1)  # the answer is in there, whatever the guess
         picks = {guess, guess + 1}
-        if self.guessed and high - low > 3:
+        if self.guesses >= GUESSES_ALONE and high - low > 3:
             parts = 4 if high - low > 12 else 2
             picks |= {low + round((high - low) * i / parts) for i in range(1, parts)}
-        self.guessed = True
+        self.guesses += 1
         picks = {i for i in picks if low < i < high}
         return picks if picks or high - low <= 1 else {(low + high) // 2}
 
@@ -182,11 +188,14 @@ def _rung(rungs: list[float], size: float) -> int:
 
 def _guess(t: FitTarget, rungs: list[float], seen: dict, bracket: _Bracket) -> int | None:
     """The rung to try next, estimated from the layout of the text nearest the answer:
-    the highest that fitted; else the lowest that did not, where its own line breaks
-    would fit (smaller, a text breaks into as many lines or fewer); else the seed."""
+    the highest that fitted, unless a rung seen not to fit already proves it too high;
+    else the lowest that did not, where its own line breaks would fit (smaller, a text
+    breaks into as many lines or fewer); else the seed."""
     if (t.id, bracket.passing) in seen:
         probe, metrics = seen[t.id, bracket.passing]
-        return _rung(rungs, _estimate(probe.size_pt, metrics, t))
+        guess = _rung(rungs, _estimate(probe.size_pt, metrics, t))
+        if guess < bracket.failing:
+            return guess
     if (t.id, bracket.failing) in seen:
         probe, metrics = seen[t.id, bracket.failing]
         return _rung(rungs, _same_breaks(probe.size_pt, metrics, t))
@@ -206,7 +215,12 @@ def _lay_out(targets: list[FitTarget], pending: dict[str, set[int]],
 
 
 def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str, Fitted]:
-    """Fit every target; raise ``RenderError`` naming the first text that cannot fit."""
+    """Fit every target; raise ``RenderError`` naming the first text that cannot fit.
+
+    Each text's search for its width (balance) follows its search for its size at once,
+    in the passes that go on with the other texts' searches: texts fitted together take
+    as many passes as the slowest of them alone.
+    """
     targets = list(targets)
     # No text is taller than its box at a size of twice the box's height: a cap that
     # keeps the ladder short without assuming anything of the line height.
@@ -214,23 +228,45 @@ def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str,
                             max(t.spec.min_pt, min(t.spec.max_pt, 2 * t.height / PX_PER_PT)))
                for t in targets}
     sizes = {t.id: _Bracket(len(ladders[t.id]) - 1) for t in targets}
-    seen: dict[tuple[str, int], tuple[Probe, Metrics]] = {}  # by (target, rung)
+    widths = {t.id: [t.width] + [t.width * f for f in BALANCE_WIDTHS] for t in targets}
+    balances: dict[str, _Bracket] = {}  # the widths' searches, by target
+    seen: dict[tuple[str, int], tuple[Probe, Metrics]] = {}  # sizes laid out, by (target, rung)
+    fitted: dict[str, Fitted] = {}  # the texts whose size is found
 
-    def size_picks(t: FitTarget) -> set[int]:
+    def picks(t: FitTarget) -> set[int]:
+        """The rungs to lay out next: sizes until the size is found, then widths."""
+        if t.id in balances:
+            return balances[t.id].picks(balances[t.id].passing)
+        if t.id in fitted:
+            return set()
         bracket = sizes[t.id]
         if (guess := _guess(t, ladders[t.id], seen, bracket)) is None:
-            bracket.guessed = True  # no layout to guess from: a coarse ladder first
-            return set(range(0, bracket.top, COARSE)) | {bracket.top}
-        return bracket.picks(guess)
+            return {0}  # no layout to guess from: the smallest size, to guess from
+        if found := bracket.picks(guess):
+            return found
+        probe, metrics = seen[t.id, bracket.passing]
+        fitted[t.id] = Fitted(t.id, probe.size_pt, t.width, metrics.lines)
+        if not (t.spec.balance and metrics.lines > 1):
+            return set()
+        balances[t.id] = _Bracket(len(BALANCE_WIDTHS), passing=0)
+        # Every width down to the widest line keeps the breaks: start from there.
+        widest = metrics.widest or metrics.reach
+        return balances[t.id].picks(sum(1 for w in widths[t.id] if w >= widest) - 1)
 
-    def size_probe(n: int, t: FitTarget, rung: int) -> Probe:
+    def probe(n: int, t: FitTarget, rung: int) -> Probe:
+        if t.id in fitted:
+            return Probe(f"pb-{n}-{rung}", t, fitted[t.id].size_pt, widths[t.id][rung])
         return Probe(f"pf-{n}-{rung}", t, ladders[t.id][rung], t.width)
 
-    pending = {t.id: size_picks(t) for t in targets}
+    pending = {t.id: picks(t) for t in targets}
     while pending := {i: p for i, p in pending.items() if p}:
-        for t, rung, probe, metrics in _lay_out(targets, pending, size_probe, measure):
-            seen[t.id, rung] = probe, metrics
-            sizes[t.id].record(rung, _fits(probe, metrics))
+        for t, rung, laid, metrics in _lay_out(targets, pending, probe, measure):
+            if t.id in fitted:
+                balances[t.id].record(rung, _fits(laid, metrics)
+                                      and metrics.lines == fitted[t.id].lines)
+            else:
+                seen[t.id, rung] = laid, metrics
+                sizes[t.id].record(rung, _fits(laid, metrics))
         for t in targets:
             if sizes[t.id].failing == 0:
                 raise RenderError(
@@ -238,34 +274,8 @@ def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str,
                     f"{t.spec.min_pt:g} pt; shorten the text, or lower min_pt in the "
                     f"layout's [fit.{t.spec.name}]"
                 )
-        pending = {t.id: size_picks(t) for t in targets if t.id in pending}
-
-    fitted = {}
-    for t in targets:
-        probe, metrics = seen[t.id, sizes[t.id].passing]
-        fitted[t.id] = Fitted(t.id, probe.size_pt, t.width, metrics.lines)
-    return _balance(targets, fitted, seen, sizes, measure)
-
-
-def _balance(targets, fitted, seen, sizes, measure) -> dict[str, Fitted]:
-    """Narrow each fitted text of several lines to the narrowest width that keeps them."""
-    widths = {t.id: [t.width] + [t.width * f for f in BALANCE_WIDTHS] for t in targets}
-    brackets, pending = {}, {}
-    for t in targets:
-        if t.spec.balance and fitted[t.id].lines > 1:
-            m = seen[t.id, sizes[t.id].passing][1]
-            brackets[t.id] = _Bracket(len(BALANCE_WIDTHS), passing=0)
-            # Every width down to the widest line keeps the breaks: start from there.
-            guess = sum(1 for w in widths[t.id] if w >= (m.widest or m.reach)) - 1
-            pending[t.id] = brackets[t.id].picks(guess)
-    def width_probe(n: int, t: FitTarget, rung: int) -> Probe:
-        return Probe(f"pb-{n}-{rung}", t, fitted[t.id].size_pt, widths[t.id][rung])
-
-    while pending := {i: p for i, p in pending.items() if p}:
-        for t, rung, probe, m in _lay_out(targets, pending, width_probe, measure):
-            brackets[t.id].record(rung, _fits(probe, m) and m.lines == fitted[t.id].lines)
-        pending = {i: brackets[i].picks(brackets[i].passing) for i in pending}
-    for ident, bracket in brackets.items():
+        pending = {t.id: picks(t) for t in targets if t.id in pending}
+    for ident, bracket in balances.items():
         fitted[ident] = dataclasses.replace(fitted[ident], width=widths[ident][bracket.passing])
     return fitted
 
