@@ -10,7 +10,8 @@ What is measured, and why this way:
     the final HTML that ``pamphleteer build --html`` wrote in an untimed preparation build.
 (c) A no-op rebuild into (a)'s folder: nothing changed, nothing may be rendered.
 (d) A rebuild after an edit to the article's body (leaflets and booklets depend on it).
-(e) A rebuild after an edit to the last slogan (every output that shows it).
+(e) A rebuild after an edit to the last slogan (every output that shows it), and (e1) after
+    an edit to the first slogan, whose pages come first in every file that shows them.
 (f) (a) again with ``--jobs 1``, to see what the second core buys.
 (h) ``pamphleteer build --all-editions`` over 12 editions (English, Spanish and Arabic in
     turn), cold, into an empty folder: every edition's whole kit, sharing what shows no
@@ -307,6 +308,7 @@ def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int,
         row("(c)", "no-op rebuild (nothing changed)", extra["noop"]),
         row("(d)", "rebuild after an edit to the article body", extra["body"]),
         row("(e)", "rebuild after an edit to the last slogan", extra["slogan"]),
+        row("(e1)", "rebuild after an edit to the first slogan", extra["first"]),
         row("(f)", "cold build with `--jobs 1`", extra["jobs1"]),
         row("(h)", f"cold `--all-editions`, {EDITIONS} editions (whole kits)",
             extra["editions"]),
@@ -402,20 +404,22 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"bench: `pamphleteer build --html` wrote no HTML in {tmp / 'prep/html'}")
 
         builds, loops = [], []
-        extra: dict[str, list[BuildRun]] = {"noop": [], "body": [], "slogan": [], "jobs1": [],
-                                            "editions": []}
-        body = "In the first week of August"
+        extra: dict[str, list[BuildRun]] = {"noop": [], "body": [], "slogan": [], "first": [],
+                                            "jobs1": [], "editions": []}
+        body, first = "In the first week of August", "Down with Assad!"
         for i in range(1, args.runs + 1):
             note(f"run {i}/{args.runs}: (a) pamphleteer build")
             builds.append(build_once(project, tmp / f"a{i}", tmp / f"cache-a{i}"))
             note(f"run {i}/{args.runs}: (b) weasyprint × {len(html_files)}")
             loops.append(loop_once(html_files, tmp / f"b{i}"))
-            note(f"run {i}/{args.runs}: (c) no-op, (d) body edit, (e) slogan edit")
+            note(f"run {i}/{args.runs}: (c) no-op, (d) body edit, (e) and (e1) slogan edits")
             extra["noop"].append(build_once(project, tmp / f"a{i}", tmp / f"cache-a{i}"))
             edit(content / "article.md", body, body := f"In the first week ({i}) of August")
             extra["body"].append(build_once(project, tmp / f"a{i}", tmp / f"cache-a{i}"))
             edit(content / "slogans.md", slogan, slogan := f"Freedom of movement ({i})!")
             extra["slogan"].append(build_once(project, tmp / f"a{i}", tmp / f"cache-a{i}"))
+            edit(content / "slogans.md", first, first := f"Down with Assad ({i})!")
+            extra["first"].append(build_once(project, tmp / f"a{i}", tmp / f"cache-a{i}"))
             note(f"run {i}/{args.runs}: (f) pamphleteer build --jobs 1")
             extra["jobs1"].append(build_once(project, tmp / f"f{i}", tmp / f"cache-f{i}",
                                              "--jobs", "1"))
