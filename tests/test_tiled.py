@@ -243,6 +243,32 @@ def test_unchanged_tiles_are_skipped_and_a_changed_poster_is_tiled_again(kit, tm
     assert again.sha256 == entry(kit, "poster-a3-tiled-a4.pdf")["sha256"]  # same bytes
 
 
+def test_a_poster_tiled_again_keeps_its_labels(kit, tmp_path, monkeypatch):
+    """The labels depend on the grid, the words and the fonts, not on the art: after an
+    edit to the poster (or in another edition) they come from the cache, and the tiled
+    file is byte for byte the one whose labels were rendered afresh."""
+    import shutil
+
+    from pamphleteer import pipeline
+    from pamphleteer.outputs import DEFAULT_EPOCH, Manifest
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    rendered, render = [], pipeline._labels
+    monkeypatch.setattr(pipeline, "_labels", lambda *a: rendered.append(a) or render(*a))
+    project = load_project(ROOT)
+    out = tmp_path / "out"
+    shutil.copytree(kit.out_dir, out, ignore=shutil.ignore_patterns("proofs", "social"))
+    job = pipeline.Job(project=project, content_dir=project.content_dir, out_dir=out)
+    manifest = Manifest.load(out, "content/aleppo", DEFAULT_EPOCH)
+    target = kit.outputs["poster-a3-tiled-a4.pdf"].target
+    for changed in ("0", "1"):  # as if the poster changed, twice
+        manifest.entries["poster-a3-desk.pdf"]["sha256"] = changed * 64
+        again = pipeline.impose_output(job, target, manifest)
+        assert again.error is None
+        assert again.sha256 == entry(kit, "poster-a3-tiled-a4.pdf")["sha256"]
+    assert len(rendered) == 1
+
+
 def test_label_words_name_what_is_wrong_with_a_strings_file():
     from pamphleteer.errors import RenderError
     from pamphleteer.pdf.tile import Words

@@ -19,9 +19,11 @@ document of the same shape can go straight to its final layout (see
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from pamphleteer import __version__
@@ -36,6 +38,24 @@ def cache_root() -> Path:
 
 def cache_dir() -> Path:
     return cache_root() / "fits"
+
+
+def kept(kind: str, key: str, make: Callable[[], bytes]) -> bytes:
+    """The bytes made before under ``key`` (a digest of everything that decides them),
+    from the user's cache; else ``make()``'s, kept there. The same key gives the same
+    bytes, so a hit changes nothing; a cache that cannot be read or written costs time
+    only."""
+    from pamphleteer.outputs import write_atomic
+
+    path = cache_root() / kind / key[:2] / key
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    data = make()
+    with contextlib.suppress(OSError):
+        write_atomic(path, data)
+    return data
 
 
 class FitCache:

@@ -448,6 +448,7 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
     from pamphleteer import inputs
     from pamphleteer.check import bundled_font_names
     from pamphleteer.editions import direction
+    from pamphleteer.fitcache import kept
     from pamphleteer.layouts import strings
     from pamphleteer.pdf import impose, metadata, tile
 
@@ -463,9 +464,9 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
         key = inputs.key({"source": entry["sha256"], "imposition": imposition, "creep": creep})
     else:  # and the words and fonts of its labels
         words = tile.Words(strings(target.layout, lang), lang)
+        fonts = inputs.fonts_digest(job.project.fonts_dir)
         key = inputs.key({"source": entry["sha256"], "tiling": tiling, "lang": lang,
-                          "words": words.strings,
-                          "fonts": inputs.fonts_digest(job.project.fonts_dir)})
+                          "words": words.strings, "fonts": fonts})
     if not job.force and manifest.fresh(target.file, key):
         return Output(target, skipped=True, inputs=key,
                       pages=manifest.entries[target.file]["pages"])
@@ -480,11 +481,10 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
             grid = tile.grid_for(poster, tiling)
             html = tile.labels_html(grid, poster, source.name, len(src.pages), words,
                                     direction(lang))
-            renderer = _renderer(job.project.fonts_dir)
-            document = renderer.layout(html, job.project.root, target.file, (),
-                                       css=(tile.LABEL_CSS,))
-            tile.check_labels(document, words)
-            labels = renderer.pdf(document, target.file)
+            # The same labels for every edition, and after an edit to the art alone.
+            labels = kept("labels", inputs.key({"html": html, "css": tile.LABEL_CSS,
+                                                "fonts": fonts, "renderer": _versions()}),
+                          lambda: _labels(job, target, html, words))
             # Open until the tiled file is saved: its pages' forms are copied from it.
             labels_pdf = files.enter_context(pikepdf.open(io.BytesIO(labels)))
             pdf = tile.tile(src, grid, labels_pdf)
@@ -523,6 +523,24 @@ def impose_output(job: Job, target: Target, manifest: Manifest,
                  **details},
         findings=findings,
     )
+
+
+def _labels(job: Job, target: Target, html: str, words) -> bytes:
+    """A tiled file's labels and assembly map (``tile.labels_html``), as PDF."""
+    from pamphleteer.pdf import tile
+
+    renderer = _renderer(job.project.fonts_dir)
+    document = renderer.layout(html, job.project.root, target.file, (), css=(tile.LABEL_CSS,))
+    tile.check_labels(document, words)
+    return renderer.pdf(document, target.file)
+
+
+def _versions() -> str:
+    """The renderer's and its PDF writer's versions: what else decides a rendering."""
+    import pydyf
+    import weasyprint
+
+    return f"weasyprint {weasyprint.__version__} pydyf {pydyf.__version__}"
 
 
 def _renderer(fonts_dir: Path):

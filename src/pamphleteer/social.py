@@ -95,23 +95,12 @@ def png(image, description: str) -> bytes:
 
     import PIL
 
-    from pamphleteer.fitcache import cache_root
+    from pamphleteer.fitcache import kept
 
     digest = hashlib.sha256(f"{PIL.__version__}\0{zlib.ZLIB_RUNTIME_VERSION}\0{image.mode}"
                             f"\0{image.size}\0{description}\0".encode())
     digest.update(image.tobytes())
-    key = digest.hexdigest()
-    kept = cache_root() / "png" / key[:2] / key
-    try:
-        return kept.read_bytes()
-    except OSError:
-        pass
-    data = _encode(image, description)
-    try:
-        write_atomic(kept, data)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
-    return data
+    return kept("png", digest.hexdigest(), lambda: _encode(image, description))
 
 
 def _encode(image, description: str) -> bytes:
