@@ -131,9 +131,9 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     page = geometry(target, project)
     paint = ""
     if target.variant.name == "riso":  # set as its first drum's master from the start
-        from pamphleteer.riso import drums
+        from pamphleteer.separations import first_tones
 
-        paint = drums(project.inks)[0].css
+        paint = first_tones(project.inks)
     typesetter = Typesetter(renderer, target, content, page, fit_cache, paint)
     html, document = typesetter.typeset()
 

@@ -21,6 +21,12 @@ from pamphleteer import riso
 from pamphleteer.errors import RenderError
 
 
+def first_tones(inks: tuple[str, ...]) -> str:
+    """The paint a riso copy is typeset in (``Typesetter.paint``): its first drum's, whose
+    master ``separate`` then takes from the final layout."""
+    return riso.drums(inks)[0].css
+
+
 def separate(renderer, typesetter, document, inks: tuple[str, ...]) -> bytes:
     """The separations of ``typesetter``'s final ``document``, set with the first drum's
     tones (``Typesetter.paint``), for the drums ``inks``: a page per drum per page."""
