@@ -385,3 +385,40 @@ def test_cached_fits_change_no_byte(tmp_path):
     build(project, tmp_path / "warm", *targets, env=cache)
     for pdf in (tmp_path / "cold").glob("*.pdf"):
         assert pdf.read_bytes() == (tmp_path / "warm" / pdf.name).read_bytes(), pdf.name
+
+
+def test_a_cache_entry_cut_short_reads_as_a_miss(tmp_path):
+    """Fit cache entries are written without waiting for the disk: a power cut may leave
+    any first part of one. Every such part must read as no entry (or, for a body size
+    hint, as some number: a guess that the body fit confirms), never as a result."""
+    from pamphleteer.copyfit import FitSpec, FitTarget, Fitted
+    from pamphleteer.fitcache import FitCache
+
+    cache = FitCache(tmp_path / "fits", ROOT / "fonts")
+    target = FitTarget("s1", "<p>No to ISIS!</p>", 300.0, 120.0, FitSpec("slogan", 12, 96), "")
+    key = cache.key("style", target)
+    cache.put(key, Fitted("s1", 41.23, 287.5, 2))
+    cache.remember_body("doc", 10.25)
+    cache.remember_body_fitted("flow", 9.31, 16)
+    cache.remember_body_twin("twins", "signature", 9.31, 16)
+    cache.remember_boxes("shape", {"fits": {"s1": {"area": [300.0, 120.0], "style": "x"}},
+                                   "hidden": []})
+    readers = {"get": lambda: cache.get(key, "s1"),
+               "body_fitted": lambda: cache.body_fitted("flow"),
+               "body_twins": lambda: cache.body_twins("twins") or None,
+               "boxes": lambda: cache.boxes("shape"),
+               "body_hint": lambda: cache.body_hint("doc")}
+    entries = {name: read() for name, read in readers.items()}
+    assert all(v is not None for v in entries.values())
+    files = {f.read_bytes(): f for f in (tmp_path / "fits").rglob("*") if f.is_file()}
+    assert len(files) == len(readers)
+    for data, path in files.items():
+        for cut in range(len(data)):
+            path.write_bytes(data[:cut])
+            for name, read in readers.items():
+                found = read()
+                if name == "body_hint":
+                    assert found is None or isinstance(found, float), (data[:cut], found)
+                else:
+                    assert found is None or found == entries[name], (name, data[:cut], found)
+        path.write_bytes(data)

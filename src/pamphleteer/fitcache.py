@@ -147,10 +147,13 @@ class FitCache:
             return None
 
     def _write(self, key: str, value) -> None:
-        """Store a result; a cache that cannot be written only costs time."""
+        """Store a result; a cache that cannot be written only costs time. Not durable:
+        what a power cut leaves of an entry is not JSON, or not of the form its reader
+        checks for, and counts as a miss (only ``body_hint``'s bare number could read
+        as another number, and that is a guess the body fit confirms)."""
         from pamphleteer.outputs import write_atomic
 
         try:
-            write_atomic(self.folder / key[:2] / key, json.dumps(value).encode())
+            write_atomic(self.folder / key[:2] / key, json.dumps(value).encode(), durable=False)
         except OSError:
             pass

@@ -69,21 +69,28 @@ MANIFEST_SCHEMA = Table({
 }, required=("content", "source_date_epoch", "outputs"), others=True)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, whole.
 
     A file that already holds exactly ``data`` is left alone, so a forced or widened
     rebuild does not make unchanged outputs look new to rsync, make or a printer's inbox.
+    ``durable`` data is on the disk before it replaces the old file, so that a power
+    cut cannot leave an empty file in its place; a cache entry whose reader refuses
+    what it cannot parse need not wait for the disk (a build writes hundreds).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-        return  # the same bytes: keep the file, and its modification time, as it was
+        if durable:  # the same bytes, maybe written without waiting for the disk
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+        return  # keep the file, and its modification time, as it was
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; outputs are not
         os.replace(tmp, path)
     except BaseException:
@@ -216,8 +223,11 @@ class Manifest:
                 and sha256_file(self.path.parent / file) == entry["sha256"])
 
     def record(self, entry: dict) -> None:
+        """Add an output's entry, and save: a build cut short keeps what it made. Not
+        durable: a power cut may cost the manifest (the next build makes all again),
+        never an output; the build's last ``save`` waits for the disk."""
         self.entries[entry["file"]] = entry
-        self.save()
+        self.save(durable=False)
 
     def as_dict(self) -> dict:
         entries = [self.entries[k] for k in sorted(self.entries)]
@@ -230,9 +240,9 @@ class Manifest:
             "outputs": entries,
         }
 
-    def save(self) -> None:
+    def save(self, durable: bool = True) -> None:
         text = json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
-        write_atomic(self.path, text.encode())
+        write_atomic(self.path, text.encode(), durable)
 
 
 def write_zip(out_dir: Path, name: str, manifest: Manifest) -> Path:
