@@ -191,6 +191,30 @@ def test_a_fit_is_the_same_however_it_was_guessed(ws, box, spec, line_height, se
     assert f.size_pt == _highest_rung(model, t)
 
 
+@settings(max_examples=150, deadline=None)
+@given(ws=words, box=boxes, spec=specs, line_height=st.floats(1.0, 1.5),
+       last=st.tuples(st.floats(0.05, 20), st.integers(0, len(copyfit.BALANCE_WIDTHS))))
+def test_a_fit_is_the_same_whatever_the_box_held_last(ws, box, spec, line_height, last):
+    """New words in a box start from the size and width of the box's last text, which
+    may be anything: the answer, balanced width included, is the one found from no
+    guess, and by brute force the highest rung that fits and the narrowest width that
+    keeps its lines."""
+    model = Model(ws, line_height)
+    t = target("t", *box, dataclasses.replace(spec, balance=True))
+    assume(model.fits(spec.min_pt, *box))
+    factor, rung = last
+    widths = [t.width] + [t.width * f for f in copyfit.BALANCE_WIDTHS]
+    guessed = dataclasses.replace(t, last=(spec.min_pt * factor, widths[rung]))
+    [(_, f)] = copyfit.fit([guessed], Measurer({"t": model}), "p.pdf").items()
+    assert f == copyfit.fit([t], Measurer({"t": model}), "p.pdf")["t"]
+    assert f.size_pt == _highest_rung(model, t)
+    lines = model.metrics(f.size_pt, t.width).lines
+    if lines > 1:  # balanced: the ladder's widths narrow while lines stay and all fit
+        kept = [w for w in widths if model.metrics(f.size_pt, w).lines == lines
+                and model.fits(f.size_pt, w, t.height)]
+        assert f.width == min(kept)
+
+
 def test_a_good_guess_takes_a_few_probes():
     """A one-line slogan on a placard, guessed from its first layout: the guess and the
     rung above it settle it."""
@@ -216,7 +240,8 @@ class Full(Measurer):
 def test_new_words_in_a_known_box_take_a_few_probes(measurer):
     """A text with no layout to guess from (an edition's group, in the box the page had
     last time) is laid out at the minimum; that layout's guess and the rung above it
-    settle it, and a guess that falls below a rung seen to fit tries the rung above."""
+    settle it, and a guess that falls below a rung seen to fit tries the rung above.
+    Starting from the size of the box's last text, a text as long settles in one pass."""
     spec = FitSpec("group", 12, 80, balance=True)
     model = Model([1.9, 1.2, 2.7])  # one line at every size this box holds
     t = target("g", 540, 84, spec)
@@ -224,6 +249,10 @@ def test_new_words_in_a_known_box_take_a_few_probes(measurer):
     [(_, f)] = copyfit.fit([t], measure, "p.pdf").items()
     assert f.size_pt == _highest_rung(model, t)
     assert measure.calls <= 3 and measure.probes <= 5, (measure.calls, measure.probes)
+    again = measurer({"g": Model([1.8, 1.3, 2.7])})  # other words, as long
+    [(_, g)] = copyfit.fit([dataclasses.replace(t, last=(f.size_pt, f.width))], again,
+                           "p.pdf").items()
+    assert g == f and again.calls == 1, again.calls
 
 
 def test_no_targets_no_passes():

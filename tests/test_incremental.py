@@ -396,18 +396,19 @@ def test_a_cache_entry_cut_short_reads_as_a_miss(tmp_path):
 
     cache = FitCache(tmp_path / "fits", ROOT / "fonts")
     target = FitTarget("s1", "<p>No to ISIS!</p>", 300.0, 120.0, FitSpec("slogan", 12, 96), "")
-    key = cache.key("style", target)
-    cache.put(key, Fitted("s1", 41.23, 287.5, 2))
+    keys = cache.keys("style", target)
+    cache.put(keys, Fitted("s1", 41.23, 287.5, 2))
     cache.remember_body("doc", 10.25)
     cache.remember_body_fitted("flow", 9.31, 16)
     cache.remember_body_twin("twins", "signature", 9.31, 16)
     cache.remember_boxes("shape", {"fits": {"s1": {"area": [300.0, 120.0], "style": "x"}},
                                    "hidden": []})
-    readers = {"get": lambda: cache.get(key, "s1"),
+    readers = {"get": lambda: cache.get(keys, "s1"),
                "body_fitted": lambda: cache.body_fitted("flow"),
                "body_twins": lambda: cache.body_twins("twins") or None,
                "boxes": lambda: cache.boxes("shape"),
-               "body_hint": lambda: cache.body_hint("doc")}
+               "body_hint": lambda: cache.body_hint("doc"),
+               "last_fit": lambda: cache.last_fit(keys)}
     entries = {name: read() for name, read in readers.items()}
     assert all(v is not None for v in entries.values())
     files = {f.read_bytes(): f for f in (tmp_path / "fits").rglob("*") if f.is_file()}

@@ -280,7 +280,7 @@ def test_boxes_that_came_out_otherwise_are_found_again_from_the_sketch(setup, tm
     box["area"] = [box["area"][0] - 40, box["area"][1]]
     cache.remember_boxes(shape, known)
     wrong = copyfit.FitTarget(ident, html, *box["area"], desk.layout.fits[name], ident)
-    cache.put(cache.key(box["style"], wrong), copyfit.Fitted(ident, 30.0, 100.0, 1))
+    cache.put(cache.keys(box["style"], wrong), copyfit.Fitted(ident, 30.0, 100.0, 1))
     warm = build(setup, york, tmp_path / "fits", tmp_path / "warm")
     build(setup, york, tmp_path / "fresh", tmp_path / "cold")
     same_files(tmp_path / "warm", tmp_path / "cold", [desk.file])

@@ -13,14 +13,16 @@ what counts is how few candidates are laid out, not how few passes:
    the same line breaks, height and line length grow in proportion to the size, so a
    text that fits tells at what size its breaks stop fitting (for the one-line texts
    of placards and headlines, that is the answer). A text with no seed (new words in a
-   box known from before) is laid out at the minimum first, to guess from. The guess and
-   the rung above it are laid out; a guess that was wrong still tells where to look
-   next, and once two guesses have not settled it, the range left, where wide, is also
-   split in quarters, so it narrows however bad a guess;
+   box known from before) starts from the size that box's last text was fitted at (an
+   edited slogan is much like the one before, an edition's town like the last one's),
+   or, in a box never fitted, from a layout at the minimum. The guess and the rung
+   above it are laid out; a guess that was wrong still tells where to look next, and
+   once two guesses have not settled it, the range left, where wide, is also split in
+   quarters, so it narrows however bad a guess;
 3. at the chosen size, the same ladder search over narrower widths: the narrowest that
    keeps the line count gives balanced lines (no lone word on the last line), like CSS
    ``text-wrap: balance``. Widths down to the widest line keep the breaks, so the
-   search starts there.
+   search starts there, or at the width the box's last text took, when narrower.
 
 A text fits when its height is within the box and no line reaches past the box's
 width (a long word that cannot break overflows sideways). The size chosen is always
@@ -72,6 +74,9 @@ class FitTarget:
     #: The text as the page's first layout set it, at its CSS size and the box's width:
     #: (size in pt, its metrics). A free first measurement to guess from.
     seed: tuple[float, Metrics] | None = None
+    #: Without a seed: the size and width the last text fitted in this box was set at,
+    #: to try first.
+    last: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,7 @@ def _guess(t: FitTarget, rungs: list[float], seen: dict, bracket: _Bracket) -> i
     """The rung to try next, estimated from the layout of the text nearest the answer:
     the highest that fitted, unless a rung seen not to fit already proves it too high;
     else the lowest that did not, where its own line breaks would fit (smaller, a text
-    breaks into as many lines or fewer); else the seed."""
+    breaks into as many lines or fewer); else the seed, or the box's last size."""
     if (t.id, bracket.passing) in seen:
         probe, metrics = seen[t.id, bracket.passing]
         guess = _rung(rungs, _estimate(probe.size_pt, metrics, t))
@@ -199,9 +204,9 @@ def _guess(t: FitTarget, rungs: list[float], seen: dict, bracket: _Bracket) -> i
     if (t.id, bracket.failing) in seen:
         probe, metrics = seen[t.id, bracket.failing]
         return _rung(rungs, _same_breaks(probe.size_pt, metrics, t))
-    if t.seed is None:
-        return None
-    return _rung(rungs, _estimate(*t.seed, t))
+    if t.seed is not None:
+        return _rung(rungs, _estimate(*t.seed, t))
+    return None if t.last is None else _rung(rungs, t.last[0])
 
 
 def _lay_out(targets: list[FitTarget], pending: dict[str, set[int]],
@@ -249,9 +254,12 @@ def fit(targets: Iterable[FitTarget], measure: Measure, where: str) -> dict[str,
         if not (t.spec.balance and metrics.lines > 1):
             return set()
         balances[t.id] = _Bracket(len(BALANCE_WIDTHS), passing=0)
-        # Every width down to the widest line keeps the breaks: start from there.
+        # Every width down to the widest line keeps the breaks: start from there, or from
+        # the narrower width the box's last text took.
         widest = metrics.widest or metrics.reach
-        return balances[t.id].picks(sum(1 for w in widths[t.id] if w >= widest) - 1)
+        start = sum(1 for w in widths[t.id] if w >= widest) - 1
+        last = [i for i, w in enumerate(widths[t.id]) if t.last and abs(w - t.last[1]) < 0.01]
+        return balances[t.id].picks(max([start, *last]))
 
     def probe(n: int, t: FitTarget, rung: int) -> Probe:
         if t.id in fitted:

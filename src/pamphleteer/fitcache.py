@@ -65,21 +65,39 @@ class FitCache:
         self.folder = folder
         self.salt = f"{__version__}\0{METHOD}\0{fonts_digest(fonts_dir)}"
 
-    def key(self, style: str, target: FitTarget) -> str:
+    def keys(self, style: str, target: FitTarget) -> tuple[str, str]:
+        """Where the fit of ``target`` is kept, and where the last fit of its element
+        in that box is (the same digest with the element's id for its words: the
+        placard's slogans have boxes alike, and each is most like its own last words;
+        see ``last_fit``)."""
         spec = target.spec
-        parts = (self.salt, style, target.html, f"{target.width:.3f}", f"{target.height:.3f}",
-                 f"{spec.name} {spec.min_pt} {spec.max_pt} {spec.balance}")
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
-    def get(self, key: str, ident: str) -> Fitted | None:
+        def key(words: str) -> str:
+            parts = (self.salt, style, words, f"{target.width:.3f}", f"{target.height:.3f}",
+                     f"{spec.name} {spec.min_pt} {spec.max_pt} {spec.balance}")
+            return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+        return key(target.html), key(f"\0{target.id}")
+
+    def get(self, keys: tuple[str, str], ident: str) -> Fitted | None:
         try:
-            size, width, lines = self._read(key)
+            size, width, lines = self._read(keys[0])
         except (TypeError, ValueError):
             return None
         return Fitted(ident, size, width, lines)
 
-    def put(self, key: str, fitted: Fitted) -> None:
-        self._write(key, [fitted.size_pt, fitted.width, fitted.lines])
+    def put(self, keys: tuple[str, str], fitted: Fitted) -> None:
+        """Keep a fit, and as the last of its box."""
+        self._write(keys[0], [fitted.size_pt, fitted.width, fitted.lines])
+        self._write(keys[1], [fitted.size_pt, fitted.width])
+
+    def last_fit(self, keys: tuple[str, str]) -> tuple[float, float] | None:
+        """The size and width the element's last text fitted in this box was set at:
+        where copyfit starts with new words, a guess only (see ``copyfit``)."""
+        found = self._read(keys[1])
+        valid = (isinstance(found, list) and len(found) == 2
+                 and all(isinstance(v, float) for v in found))
+        return tuple(found) if valid else None
 
     def body_hint(self, name: str) -> float | None:
         """The body size last chosen for the document ``name``: only a guess, which the

@@ -244,7 +244,7 @@ class Typesetter:
                 style = render.style_signature(found[t.id])
                 self.sketched[t.id] = {"area": [round(t.width, 3), round(t.height, 3)],
                                        "style": style}
-                keys[t.id] = self.fit_cache.key(style, t)
+                keys[t.id] = self.fit_cache.keys(style, t)
                 if (hit := self.fit_cache.get(keys[t.id], t.id)) is not None:
                     fitted[t.id] = hit
         missing = [t for t in targets if t.id not in fitted]
@@ -534,10 +534,11 @@ class Typesetter:
             if spec is None:
                 return None
             target = copyfit.FitTarget(ident, html, *box["area"], spec, _label(html))
-            keys[ident] = self.fit_cache.key(box["style"], target)
+            keys[ident] = self.fit_cache.keys(box["style"], target)
             fitted[ident] = self.fit_cache.get(keys[ident], ident)
             if fitted[ident] is None:
-                missing.append(target)
+                missing.append(dataclasses.replace(
+                    target, last=self.fit_cache.last_fit(keys[ident])))
         try:
             measured = copyfit.fit(missing, self.measure, self.what)
         except RenderError:
