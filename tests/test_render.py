@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 
 from helpers import FONTS, ROOT
 from pamphleteer.render import Renderer
@@ -59,3 +62,30 @@ def test_no_layout_sets_text_with_explicit_font_features():
         for target in one_per_layout.values():
             Typesetter(renderer, target, content, geometry(target, project), None).layout()
     assert renderer.font_config.font_features == {}
+
+
+def test_the_renderer_starts_without_running_a_compiler(tmp_path):
+    """WeasyPrint tries several names for each library it loads, and the standard
+    search runs ldconfig, gcc and ld for each name that fails: about 200 processes at
+    every worker's start. The renderer finds them by ldconfig alone, the same
+    libraries, and leaves the standard search as it was."""
+    script = f"""
+import ctypes.util, subprocess
+standard, started = ctypes.util.find_library, []
+real = subprocess.Popen.__init__
+def spy(self, args, *a, **k):
+    started.append(args[0])
+    real(self, args, *a, **k)
+subprocess.Popen.__init__ = spy
+from pathlib import Path
+from pamphleteer.render import Renderer
+Renderer(Path({str(FONTS)!r}))
+import weasyprint.text.ffi as ffi
+assert ctypes.util.find_library is standard
+assert ffi.pango is not None and ffi.harfbuzz_subset is not None
+print(sorted(set(started)))
+"""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, check=True)
+    assert done.stdout.strip() == "['/sbin/ldconfig']", done.stdout

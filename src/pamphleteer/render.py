@@ -16,6 +16,7 @@ import hashlib
 import io
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ def _engine(fonts_dir: Path):
             os.replace(f.name, conf)
         os.environ["FONTCONFIG_FILE"] = str(conf)
         try:  # WeasyPrint prints a banner to stdout before it fails: the line below says it
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()), _libraries_by_ldconfig():
                 import weasyprint
         except OSError as e:  # cffi found no Pango or HarfBuzz: the machine lacks them
             error = " ".join(str(e).split())[:120]
@@ -71,6 +72,29 @@ def _engine(fonts_dir: Path):
 
         _weasyprint = weasyprint
     return _weasyprint
+
+
+@contextlib.contextmanager
+def _libraries_by_ldconfig() -> Iterator[None]:
+    """While WeasyPrint loads Pango and HarfBuzz: find a library by the loader's cache
+    (``ldconfig -p``) alone, once per name. WeasyPrint tries several names for each
+    library (Windows' and macOS' among them) and, on Linux, the standard search runs
+    ldconfig, gcc and ld for every name that fails: some 200 processes, 0.4 s of every
+    worker's start-up. A library that only gcc or ld would find is still found: each
+    list holds the library's file name (libpango-1.0.so.0), which the loader takes as
+    it is."""
+    import ctypes.util
+
+    search = getattr(ctypes.util, "_findSoname_ldconfig", None)
+    if sys.platform != "linux" or search is None:
+        yield
+        return
+    standard = ctypes.util.find_library
+    ctypes.util.find_library = functools.cache(search)
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = standard
 
 
 @dataclass(frozen=True)
