@@ -30,10 +30,13 @@ class Hints:
         self.hint = hint
         self.remembered: list[float] = []
 
-    def key(self, *_):
-        return ""
+    def keys(self, *_):
+        return "", ""
 
     def get(self, *_):
+        return None
+
+    def last_fit(self, *_):
         return None
 
     def put(self, *_):
