@@ -453,6 +453,29 @@ def test_colour_transparency_in_pdfx1a():
         "flattens it"]
 
 
+@pytest.mark.parametrize("to_unicode", [b"<0041>", b"<0000>"])
+def test_safe_zone_finds_a_character_pdfium_does_not_count(to_unicode):
+    """The check rules out a page whose text pdfium counts nowhere near the trim, and
+    pdfium counts only characters with a code point: an "A" that maps to U+0000, alone
+    by the trim, must still be found, as one that maps to "A" is."""
+    from pamphleteer.check import Expected, run
+
+    def resources(pdf):
+        cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap "
+                b"1 begincodespacerange <00> <FF> endcodespacerange 1 beginbfchar <41> "
+                + to_unicode + b" endbfchar endcmap end end")
+        font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                                  BaseFont=pikepdf.Name.Helvetica,
+                                  ToUnicode=pdf.make_stream(cmap))
+        return {"/Font": pikepdf.Dictionary(F1=font)}
+
+    # the "A" 1.5 mm from the left edge, other text far inside, on another line
+    data = one_page_pdf(b"BT /F1 12 Tf 4 400 Td (A) Tj 250 -200 Td (Hello) Tj ET", resources)
+    got = run(data, "x.pdf", Expected("desk"), only=("overflow", "safe-zone"))
+    assert [(f.check, f.page) for f in got] == [("safe-zone", 1)]
+    assert "is 1.5 mm from the trim" in got[0].message
+
+
 def test_screen_links_are_live(tmp_path):
     content = write_content(tmp_path / "c", body="Read [the report](https://example.org/r).\n",
                             slogans=["One", "Two", "Three"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -32,6 +33,7 @@ from pamphleteer.check.rules import RULES, box_mm, normalize_font_name
 from pamphleteer.units import PT_PER_MM
 
 CHECKS = tuple(RULES)
+NEAR_TRIM_MARGIN_MM = 0.05  # far beyond the rounding of pdfium's boxes (floats, in pt)
 UNREADABLE = "boxes"  # the check that reports a file that does not read as a PDF
 
 
@@ -108,6 +110,7 @@ class Subject:
         self.pdf = pikepdf.open(io.BytesIO(data))
         self.findings: list[Finding] = []
         self.check = ""
+        self._char_boxes: dict[float, list] = {}
 
     def error(self, page: int | None, message: str) -> None:
         self.findings.append(Finding("error", self.check, self.name, page, message))
@@ -173,10 +176,13 @@ class Subject:
         page = self.pdf.pages[index]
         return box_mm(page, "/TrimBox") or box_mm(page, "/MediaBox")
 
-    @functools.cached_property
-    def char_boxes(self) -> list[tuple[tuple, str, list[tuple[int, tuple]]]]:
+    def char_boxes(self, reach_mm: float) -> list[tuple[tuple, str, list[tuple[int, tuple]]]]:
         """Per page: the trim, the page's text, and the index and box (in mm) of every
-        visible character in that text."""
+        visible character in that text; none on a page where no character comes within
+        ``reach_mm`` inside the trim, or past it. Measuring each character is most of
+        the cost, and pdfium rules out most pages at once (``_near_trim``)."""
+        if reach_mm in self._char_boxes:
+            return self._char_boxes[reach_mm]
         result = []
         for index, page in self.deadline.each(enumerate(self._pdfium)):
             textpage = page.get_textpage()
@@ -184,15 +190,45 @@ class Subject:
             text = textpage.get_text_range()
             if len(text) != count:  # characters beyond 16 bits: one call each, in order
                 text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
-            chars = []
-            for i, ch in self.deadline.each(enumerate(text)):
-                if ch.isspace():
-                    continue
-                box = tuple(v / PT_PER_MM for v in textpage.get_charbox(i))
-                if box[2] > box[0] and box[3] > box[1]:
-                    chars.append((i, box))
-            result.append((self._trim(index), text, chars))
+            trim, chars = self._trim(index), []
+            if self._near_trim(textpage, text, trim, reach_mm):
+                for i, ch in self.deadline.each(enumerate(text)):
+                    if ch.isspace():
+                        continue
+                    box = tuple(v / PT_PER_MM for v in textpage.get_charbox(i))
+                    if box[2] > box[0] and box[3] > box[1]:
+                        chars.append((i, box))
+            result.append((trim, text, chars))
+        self._char_boxes[reach_mm] = result
         return result
+
+    def _near_trim(self, textpage, text: str, trim: tuple, reach_mm: float) -> bool:
+        """Whether a visible character of the page may lie within ``reach_mm`` inside
+        ``trim`` (mm), or past it. pdfium counts the characters whose box overlaps a
+        rectangle (FPDFText_GetBoundedText, in C): here each half-plane beyond the trim
+        drawn in by ``reach_mm``, and a little more for the rounding of its single-precision
+        boxes. Its count leaves out a character without a code point, which shows as
+        U+FFFE in the text: those few are measured here. Where the text is not one
+        character per character (one beyond 16 bits, a control character) nothing is
+        ruled out."""
+        import pypdfium2.raw as pdfium_c
+
+        if len(text) != textpage.count_chars() or not math.isfinite(reach_mm):
+            return True
+        inset = (reach_mm + NEAR_TRIM_MARGIN_MM) * PT_PER_MM
+        x0, y0, x1, y1 = (v * PT_PER_MM for v in trim)
+        x0, y0, x1, y1, inf = x0 + inset, y0 + inset, x1 - inset, y1 - inset, math.inf
+        half_planes = ((-inf, -inf, x0, inf), (x1, -inf, inf, inf),  # left, right
+                       (-inf, -inf, inf, y0), (-inf, y1, inf, inf))  # bottom, top
+        if any(pdfium_c.FPDFText_GetBoundedText(textpage.raw, left, top, right, bottom,
+                                                    None, 0)
+               for left, bottom, right, top in half_planes):
+            return True
+        for match in self.deadline.each(re.finditer("\ufffe", text)):
+            left, bottom, right, top = textpage.get_charbox(match.start())
+            if left < x0 or bottom < y0 or right > x1 or top > y1:
+                return True
+        return False
 
     def renderings(self, dpi: int) -> Iterator[tuple[tuple, object, object]]:
         """Per unrotated page: the trim, an RGB image of the page, and mm -> pixel. (A

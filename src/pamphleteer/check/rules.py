@@ -171,7 +171,10 @@ def _text_from_trim(s, wrong) -> Iterator[tuple[int, str, float]]:
     """
     if s.expected.tiles:
         return
-    for number, (trim, text, chars) in enumerate(s.char_boxes, 1):
+    # overflow reports text past the trim, safe-zone text within its safe zone: no rule
+    # reports a character farther inside the trim than this
+    reach = max(s.expected.safe_mm, 0.0) - EDGE_TOLERANCE_MM
+    for number, (trim, text, chars) in enumerate(s.char_boxes(reach), 1):
         for i, box in chars:
             distance = min(box[0] - trim[0], box[1] - trim[1], trim[2] - box[2],
                            trim[3] - box[3])
