@@ -168,8 +168,9 @@ def _walk(owner, resources, ctm: Matrix, page: Page, forms: tuple, deadline: Dea
         page.spaces.add(space)
         return value
 
-    for operands, operator in deadline.each(_instructions(owner)):
-        op = str(operator)
+    for instruction in deadline.each(_instructions(owner)):
+        # the attributes: unpacking an instruction goes by index until IndexError
+        operands, op = instruction.operands, str(instruction.operator)
         if op == "q":
             stack.append((ctm, fill, stroke, fill_space, stroke_space, width))
         elif op == "Q" and stack:
