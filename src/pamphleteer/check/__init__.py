@@ -238,14 +238,19 @@ class Subject:
                 continue
             # first the boxes: box_mm refuses a page too large to render
             trim, media = self._trim(index), box_mm(self.pdf.pages[index], "/MediaBox")
-            image = page.render(scale=dpi / 72).to_pil().convert("RGB")
+            image = page.render(scale=dpi / 72).to_pil()
+            if image.mode != "RGB":  # it is, as pypdfium2 renders on white; convert() would
+                image = image.convert("RGB")  # copy it all the same
             px_per_mm = dpi / 25.4
+            # the size as ints: PIL's properties cost more than the rest of to_px, which
+            # bleed calls thousands of times a page
+            last_col, last_row = image.width - 1, image.height - 1
 
-            def to_px(x: float, y: float, media=media, image=image,
+            def to_px(x: float, y: float, media=media, last_col=last_col, last_row=last_row,
                       px_per_mm=px_per_mm) -> tuple[int, int]:
                 col = round((x - media[0]) * px_per_mm)
                 row = round((media[3] - y) * px_per_mm)
-                return min(max(col, 0), image.width - 1), min(max(row, 0), image.height - 1)
+                return min(max(col, 0), last_col), min(max(row, 0), last_row)
 
             yield trim, image, to_px
 
