@@ -180,7 +180,8 @@ class Subject:
         """Per page: the trim, the page's text, and the index and box (in mm) of every
         visible character in that text; none on a page where no character comes within
         ``reach_mm`` inside the trim, or past it. Measuring each character is most of
-        the cost, and pdfium rules out most pages at once (``_near_trim``)."""
+        the cost, and pdfium rules out most pages at once (``_near_trim``), those whose
+        text has one character per character."""
         if reach_mm in self._char_boxes:
             return self._char_boxes[reach_mm]
         result = []
@@ -188,10 +189,13 @@ class Subject:
             textpage = page.get_textpage()
             count = textpage.count_chars()
             text = textpage.get_text_range()
-            if len(text) != count:  # characters beyond 16 bits: one call each, in order
-                text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
             trim, chars = self._trim(index), []
-            if self._near_trim(textpage, text, trim, reach_mm):
+            if len(text) == count:
+                near = self._near_trim(textpage, text, trim, reach_mm)
+            else:  # characters beyond 16 bits: one call each, in order; and every one measured
+                text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
+                near = True
+            if near:
                 for i, ch in self.deadline.each(enumerate(text)):
                     if ch.isspace():
                         continue
@@ -204,16 +208,15 @@ class Subject:
 
     def _near_trim(self, textpage, text: str, trim: tuple, reach_mm: float) -> bool:
         """Whether a visible character of the page may lie within ``reach_mm`` inside
-        ``trim`` (mm), or past it. pdfium counts the characters whose box overlaps a
-        rectangle (FPDFText_GetBoundedText, in C): here each half-plane beyond the trim
-        drawn in by ``reach_mm``, and a little more for the rounding of its single-precision
-        boxes. Its count leaves out a character without a code point, which shows as
-        U+FFFE in the text: those few are measured here. Where the text is not one
-        character per character (one beyond 16 bits, a control character) nothing is
-        ruled out."""
+        ``trim`` (mm), or past it; ``text`` has one character per character of the page.
+        pdfium counts the characters whose box overlaps a rectangle (FPDFText_GetBoundedText,
+        in C): here each half-plane beyond the trim drawn in by ``reach_mm``, and a little
+        more for the rounding of its single-precision boxes. Its count leaves out a
+        character without a code point, which shows as U+FFFE in the text: those few are
+        measured here."""
         import pypdfium2.raw as pdfium_c
 
-        if len(text) != textpage.count_chars() or not math.isfinite(reach_mm):
+        if not math.isfinite(reach_mm):
             return True
         inset = (reach_mm + NEAR_TRIM_MARGIN_MM) * PT_PER_MM
         x0, y0, x1, y1 = (v * PT_PER_MM for v in trim)
