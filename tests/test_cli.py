@@ -63,6 +63,13 @@ def test_help():
         assert option in build_help.output
 
 
+def test_check_help_names_every_check():
+    from pamphleteer.check import CHECKS
+
+    named = run("check", "--help").output.split("Checks:")[1].split(".")[0]
+    assert [c.strip() for c in named.split(",")] == list(CHECKS)
+
+
 def test_list_shows_every_target_and_size():
     result = run("list", "--project", ROOT)
     assert result.exit_code == 0, result.output

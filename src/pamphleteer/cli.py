@@ -355,9 +355,10 @@ def check_command(paths, project, as_json, strict):
     any PDF files.
 
     \b
-    Checks: boxes, bleed, fonts, glyphs, overflow, safe-zone, text-size, image-ppi,
-    colour, page-count, hairlines, accessibility, active-content. Files the build made are judged
-    by their entry in the folder's manifest.json; other PDFs by what they declare.
+    Checks: boxes, page-count, overflow, safe-zone, fonts, glyphs, text-size,
+    image-ppi, colour, black-only, hairlines, bleed, accessibility, active-content,
+    cut-contour, riso-ink. Files the build made are judged by their entry in the
+    folder's manifest.json; other PDFs by what they declare.
     One line per finding: severity, file, page, check, what is wrong and the fix.
 
     Exit codes: 0 clean, 1 errors (or warnings with --strict), 2 bad input.
