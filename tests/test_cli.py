@@ -387,6 +387,17 @@ def test_a_failed_output_does_not_stop_the_others(tmp_path, project_dir):
     assert not (out / "leaflet-a4-desk.pdf").exists()
 
 
+def test_a_content_error_is_said_once_however_many_files_it_fails(tmp_path, project_dir):
+    """Refused content fails every file that shows it with the same words: the line the
+    build ends with says them once, with the first file and how many more."""
+    folder = _content(tmp_path, body="Text.\n\n<script>alert(1)</script>\n")
+    result = run("build", "--project", project_dir, "--content", folder, "--out",
+                 tmp_path / "out", "leaflet", "--variant", "desk", "--jobs", "1")
+    line = assert_clean_failure(result, 1)
+    assert line.count("<script> is not allowed") == 1, line
+    assert "output(s) failed: leaflet-a4-desk.pdf (and 1 more): refused: " in line, line
+
+
 @pytest.mark.parametrize("target", ["flyer-a6", "flyer-a5", "poster-a3", "placard-a3-landscape",
                                     "leaflet-a4", "booklet-a5"])
 def test_short_content_builds_on_every_layout(tmp_path, project_dir, target):
