@@ -29,7 +29,7 @@ from pamphleteer.check.limits import (
     TimeUp,
     inflated_size,
 )
-from pamphleteer.check.rules import RULES, box_mm, normalize_font_name
+from pamphleteer.check.rules import RULES, box_mm, normalize_font_name, reported_within_mm
 from pamphleteer.units import PT_PER_MM
 
 CHECKS = tuple(RULES)
@@ -110,7 +110,6 @@ class Subject:
         self.pdf = pikepdf.open(io.BytesIO(data))
         self.findings: list[Finding] = []
         self.check = ""
-        self._char_boxes: dict[float, list] = {}
 
     def error(self, page: int | None, message: str) -> None:
         self.findings.append(Finding("error", self.check, self.name, page, message))
@@ -176,14 +175,14 @@ class Subject:
         page = self.pdf.pages[index]
         return box_mm(page, "/TrimBox") or box_mm(page, "/MediaBox")
 
-    def char_boxes(self, reach_mm: float) -> list[tuple[tuple, str, list[tuple[int, tuple]]]]:
+    @functools.cached_property
+    def char_boxes(self) -> list[tuple[tuple, str, list[tuple[int, tuple]]]]:
         """Per page: the trim, the page's text, and the index and box (in mm) of every
-        visible character in that text; none on a page where no character comes within
-        ``reach_mm`` inside the trim, or past it. Measuring each character is most of
-        the cost, and pdfium rules out most pages at once (``_near_trim``), those whose
-        text has one character per character."""
-        if reach_mm in self._char_boxes:
-            return self._char_boxes[reach_mm]
+        visible character in that text; none on a page where no character comes as far
+        inside the trim as a rule reports (``rules.reported_within_mm``), or past it.
+        Measuring each character is most of the cost, and pdfium rules out most pages
+        at once (``_near_trim``), those whose text has one character per character."""
+        reach_mm = reported_within_mm(self.expected)
         result = []
         for index, page in self.deadline.each(enumerate(self._pdfium)):
             textpage = page.get_textpage()
@@ -203,7 +202,6 @@ class Subject:
                     if box[2] > box[0] and box[3] > box[1]:
                         chars.append((i, box))
             result.append((trim, text, chars))
-        self._char_boxes[reach_mm] = result
         return result
 
     def _near_trim(self, textpage, text: str, trim: tuple, reach_mm: float) -> bool:

@@ -161,6 +161,12 @@ def safe_zone(s) -> None:
                 "margins")
 
 
+def reported_within_mm(expected) -> float:
+    """How far inside the trim a character may be and still be reported: overflow
+    reports text past the trim, safe-zone text within its safe zone."""
+    return max(expected.safe_mm, 0.0) - EDGE_TOLERANCE_MM
+
+
 def _text_from_trim(s, wrong) -> Iterator[tuple[int, str, float]]:
     """Per page, the first character whose distance inside the trim (mm, negative
     past it) is ``wrong``: (page, the words around it, the distance).
@@ -171,10 +177,7 @@ def _text_from_trim(s, wrong) -> Iterator[tuple[int, str, float]]:
     """
     if s.expected.tiles:
         return
-    # overflow reports text past the trim, safe-zone text within its safe zone: no rule
-    # reports a character farther inside the trim than this
-    reach = max(s.expected.safe_mm, 0.0) - EDGE_TOLERANCE_MM
-    for number, (trim, text, chars) in enumerate(s.char_boxes(reach), 1):
+    for number, (trim, text, chars) in enumerate(s.char_boxes, 1):
         for i, box in chars:
             distance = min(box[0] - trim[0], box[1] - trim[1], trim[2] - box[2],
                            trim[3] - box[3])
