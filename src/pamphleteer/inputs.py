@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from pamphleteer import __version__, contain
 from pamphleteer.outputs import IMAGE_FOLDER, MANIFEST
+from pamphleteer.social import PNG_LEVEL
 from pamphleteer.typeset import geometry, to_html
 
 if TYPE_CHECKING:
@@ -108,7 +109,8 @@ def input_keys(targets: list[Target], content: Content, project: Project,
                pdfx: str = "x4") -> dict[str, Inputs]:
     """Each output's key and content reads. Cheap: no renderer, no PDF library.
 
-    Press files also depend on the PDF/X standard and the output profile's bytes.
+    Press files also depend on the PDF/X standard and the output profile's bytes, and
+    social cards on how their PNGs are compressed.
     """
     config = _settings(project)
     fonts = fonts_digest(project.fonts_dir)
@@ -126,6 +128,7 @@ def input_keys(targets: list[Target], content: Content, project: Project,
             "layout": layout_files[t.layout.name], "content": read,
             "images": images_digest(read, content.folder),
             **({"pdfx": pdfx, "profile": profile} if t.variant.bleed else {}),
+            **({"png_level": PNG_LEVEL} if t.variant.image else {}),
         }), frozenset(read))
     return keys
 
