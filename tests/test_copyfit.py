@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from helpers import ROOT
+from helpers import ROOT, write_content
 from pamphleteer import copyfit
 from pamphleteer.copyfit import FitSpec, FitTarget, Probe
 from pamphleteer.errors import RenderError
@@ -418,3 +418,29 @@ def test_new_words_fitted_in_known_boxes_are_the_fit_from_a_sketch(name, tmp_pat
 
     monkeypatch.setattr(Typesetter, "fit_css", no_sketch)
     assert typeset("warm") == cold
+
+
+def test_a_flyer_without_a_standfirst_sets_its_slogans_large_in_the_middle(tmp_path):
+    """A short article (no standfirst) must not leave the flyer's middle empty: its
+    slogans take the standfirst's room, are fitted to it, and stand in its middle."""
+    from pamphleteer import render
+    from pamphleteer.config import load_project
+    from pamphleteer.content import load_content
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project = load_project(ROOT)
+    [target] = plan(project, ("flyer-a5",), ("desk",))
+    renderer = render.Renderer(project.fonts_dir)
+    laid = {}
+    for standfirst in ("A standfirst of a few words.", None):
+        front = {"title": "Stop", **({"standfirst": standfirst} if standfirst else {})}
+        folder = write_content(tmp_path / str(bool(standfirst)), front, "Stop it.\n", ["Now!"])
+        _, document = Typesetter(renderer, target, load_content(folder),
+                                 geometry(target, project)).typeset()
+        found = render.boxes(document, "data-fit")
+        laid[bool(standfirst)] = found["slogans"], found["slogans@box"]
+    (with_first, _), (alone, area) = laid[True], laid[False]
+    assert alone.font_pt > 1.5 * with_first.font_pt
+    middle = alone.y + alone.height / 2 - (area.y + area.height / 2)
+    assert abs(middle) < 1, f"the slogans stand {middle:.1f} px off their area's middle"
