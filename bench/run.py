@@ -15,7 +15,11 @@ What is measured, and why this way:
 (f) (a) again with ``--jobs 1``, to see what the second core buys.
 (h) ``pamphleteer build --all-editions`` over 12 editions (English, Spanish and Arabic in
     turn), cold, into an empty folder: every edition's whole kit, sharing what shows no
-    edition data. Its ratio to (a) is what a local-groups release costs.
+    edition data. Its ratio to (a) is what a local-groups release costs. (h1) is the same
+    with every edition in English, (a)'s language: in (h) each language's first edition
+    sets every text afresh, as (a) does, so (h) holds three cold kits' worth of fits
+    before any edition is cheaper than a kit; (h1) holds one, and shows what an
+    edition costs beyond it.
 (i) Peak RSS of ``--all-editions`` at 20 and at 200 editions (flyer-a6 desk only, so 200
     finish in minutes): memory must not grow with the number of editions. (h)'s peak RSS,
     of whole kits, is reported too.
@@ -176,11 +180,11 @@ def mib(values: list[int]) -> tuple[str, str]:
             f"{min(values) / 1024:.0f}–{max(values) / 1024:.0f} MiB")
 
 
-def write_editions(content: Path, count: int) -> None:
-    """``count`` editions in ``content/editions.csv``, their languages in turn."""
+def write_editions(content: Path, count: int, langs: tuple[str, ...] = EDITION_LANGS) -> None:
+    """``count`` editions in ``content/editions.csv``, their languages ``langs`` in turn."""
     rows = ["id,group,date,time,place,contact,url,lang"]
     for i in range(1, count + 1):
-        lang = EDITION_LANGS[i % len(EDITION_LANGS)]
+        lang = langs[i % len(langs)]
         rows.append(f"town-{i},Solidarity group {i},2026-12-{1 + i % 28:02d},18:30,"
                     f"Hall {i},group{i}@example.org,https://example.org/{i},{lang}")
     (content / "editions.csv").write_text("\n".join(rows) + "\n", "utf-8")
@@ -310,8 +314,10 @@ def report(builds: list[BuildRun], loops: list[LoopRun], html_count: int,
         row("(e)", "rebuild after an edit to the last slogan", extra["slogan"]),
         row("(e1)", "rebuild after an edit to the first slogan", extra["first"]),
         row("(f)", "cold build with `--jobs 1`", extra["jobs1"]),
-        row("(h)", f"cold `--all-editions`, {EDITIONS} editions (whole kits)",
+        row("(h)", f"cold `--all-editions`, {EDITIONS} editions (whole kits; en, es, ar)",
             extra["editions"]),
+        row("(h1)", f"cold `--all-editions`, {EDITIONS} editions (whole kits; all en)",
+            extra["editions_en"]),
         "| RSS | peak RSS of (h), {} editions' whole kits (largest process) | {} | {} | |"
         .format(EDITIONS, *mib([r.max_rss_kib for r in extra["editions"]])),
         *(f"| RSS | peak RSS of `--all-editions` at {n} editions (flyer-a6 desk) | "
@@ -405,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
 
         builds, loops = [], []
         extra: dict[str, list[BuildRun]] = {"noop": [], "body": [], "slogan": [], "first": [],
-                                            "jobs1": [], "editions": []}
+                                            "jobs1": [], "editions": [], "editions_en": []}
         body, first = "In the first week of August", "Down with Assad!"
         for i in range(1, args.runs + 1):
             note(f"run {i}/{args.runs}: (a) pamphleteer build")
@@ -427,6 +433,10 @@ def main(argv: list[str] | None = None) -> int:
             write_editions(content, EDITIONS)
             extra["editions"].append(build_once(project, tmp / f"h{i}", tmp / f"cache-h{i}",
                                                 "--all-editions"))
+            note(f"run {i}/{args.runs}: (h1) --all-editions, {EDITIONS} editions in English")
+            write_editions(content, EDITIONS, ("en",))
+            extra["editions_en"].append(build_once(project, tmp / f"h1-{i}",
+                                                   tmp / f"cache-h1-{i}", "--all-editions"))
 
         for n in RSS_EDITIONS:
             note(f"(i) --all-editions at {n} editions, flyer-a6 desk")
