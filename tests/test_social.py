@@ -229,6 +229,52 @@ def test_an_editions_card_says_where_and_when_to_come():
         assert part in local
 
 
+def _text_extent(box) -> tuple[float, float, float]:
+    """The left, right and top of the text laid out in ``box`` (CSS px)."""
+    from pamphleteer import render
+
+    texts = [b for b, _ in render._walk(box) if type(b).__name__ == "TextBox"]
+    return (min(t.position_x for t in texts), max(t.position_x + t.width for t in texts),
+            min(t.position_y for t in texts))
+
+
+@pytest.mark.parametrize("edition", ["leeds", "buenos-aires", "marseille-ar"])
+def test_an_editions_card_sets_when_over_where_at_the_outer_edge(edition):
+    """The meeting's date and time make a line, the place the next (a line broken
+    where the width ran out left its separator at the end, the place alone below),
+    flush with the foot's outer edge: the right, or the left in a right-to-left card."""
+    import dataclasses
+
+    from pamphleteer import render
+    from pamphleteer.content import load_content
+    from pamphleteer.editions import direction, load_editions
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project = load_project(ROOT)
+    [target] = plan(project, ("social-square",), ("social",))
+    [row] = [e for e in load_editions(project.content_dir, ["en", "ar", "es"])
+             if e.id == edition]
+    content = dataclasses.replace(load_content(project.content_dir, row.lang), edition=row)
+    _, document = Typesetter(render.Renderer(project.fonts_dir), target, content,
+                             geometry(target, project)).typeset()
+    parts = {}
+    for box, _ in render._walk(document.pages[0]._page_box):
+        element = getattr(box, "element", None)
+        for name in ("meeting", "meeting-when", "meeting-where"):
+            if element is not None and name in (element.get("class") or "").split():
+                parts.setdefault(name, box)  # the first card's
+    when, where = _text_extent(parts["meeting-when"]), _text_extent(parts["meeting-where"])
+    foot = parts["meeting"]
+    assert where[2] > when[2] + 1, "the place is not on a line of its own"
+    if direction(row.lang) == "rtl":
+        edge = foot.content_box_x()
+        assert abs(when[0] - edge) < 1 and abs(where[0] - edge) < 1
+    else:
+        edge = foot.content_box_x() + foot.width
+        assert abs(when[1] - edge) < 1 and abs(where[1] - edge) < 1
+
+
 def test_an_encoding_is_kept_and_gives_the_same_bytes(social, tmp_path, monkeypatch):
     """Cards that come out of a rebuild pixel for pixel as before are not encoded again:
     their PNG comes from the cache, byte for byte what the encoder gives."""
