@@ -70,6 +70,23 @@ def test_check_help_names_every_check():
     assert [c.strip() for c in named.split(",")] == list(CHECKS)
 
 
+def test_help_names_every_layout_and_variant():
+    """The overview says what the kit holds: a layout or variant added without a word
+    there fails here."""
+    from pamphleteer.layouts import available_layouts
+    from pamphleteer.targets import VARIANTS
+
+    words = {"press": "press files", "desk": "desk files", "screen": "screen files",
+             "labels": "stickers", "social": "cards for phones", "mono": "copier files",
+             "riso": "risograph masters"}
+    overview = " ".join(run("--help").output.split()).lower()
+    assert set(words) == set(VARIANTS)
+    for name in available_layouts(ROOT / "layouts"):
+        assert (words["social"] if name == "social" else f"{name}s") in overview, name
+    for variant, word in words.items():
+        assert word in overview, variant
+
+
 def test_list_shows_every_target_and_size():
     result = run("list", "--project", ROOT)
     assert result.exit_code == 0, result.output

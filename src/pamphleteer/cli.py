@@ -93,13 +93,16 @@ def _show_version(ctx, param, value) -> None:
 def cli(debug):
     """Turn an article and a list of slogans into a print-ready kit of PDFs.
 
-    Leaflets, booklets, flyers, posters and placards, in ISO and US sizes, each as a
-    press file (bleed and crop marks, for a copy shop or printer), a desk file (fits a
-    home or office printer) and a screen file (tagged and small, to share online).
+    Leaflets, booklets, zines, flyers, posters, placards and stickers, in ISO and US
+    sizes: press files (bleed and crop marks, for a copy shop or printer), desk files
+    (fit a home or office printer; imposed or tiled onto its paper where needed), screen
+    files (tagged and small, to share online), copier files (black only) and risograph
+    masters (one per drum); and cards for phones (PNG).
 
     'pamphleteer new DIR' starts a project; 'pamphleteer build' in it builds its kit.
     Anywhere else, 'pamphleteer build --content FOLDER' builds a content folder on the
-    built-in layouts into ./dist/.
+    built-in layouts into ./dist/. 'build --all-langs' builds a kit per translation,
+    'build --all-editions' one per local group in editions.csv.
     """
 
 
