@@ -229,13 +229,13 @@ def test_an_editions_card_says_where_and_when_to_come():
         assert part in local
 
 
-def _text_extent(box) -> tuple[float, float, float]:
-    """The left, right and top of the text laid out in ``box`` (CSS px)."""
+def _text_extent(box) -> tuple[float, float, float, float]:
+    """The left, right, top and bottom of the text laid out in ``box`` (CSS px)."""
     from pamphleteer import render
 
     texts = [b for b, _ in render._walk(box) if type(b).__name__ == "TextBox"]
     return (min(t.position_x for t in texts), max(t.position_x + t.width for t in texts),
-            min(t.position_y for t in texts))
+            min(t.position_y for t in texts), max(t.position_y + t.height for t in texts))
 
 
 @pytest.mark.parametrize("edition", ["leeds", "buenos-aires", "marseille-ar"])
@@ -273,6 +273,44 @@ def test_an_editions_card_sets_when_over_where_at_the_outer_edge(edition):
     else:
         edge = foot.content_box_x() + foot.width
         assert abs(when[1] - edge) < 1 and abs(where[1] - edge) < 1
+
+
+@pytest.mark.parametrize("fmt", SOCIAL)
+def test_a_tall_foot_pushes_the_line_up_rather_than_running_through_it(fmt):
+    """Buenos Aires's group takes three lines at the foot of a link card: the line above
+    is fitted into what the foot leaves, its text clear of the foot's rule."""
+    import dataclasses
+
+    from pamphleteer import render
+    from pamphleteer.content import load_content
+    from pamphleteer.editions import load_editions
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project = load_project(ROOT)
+    [target] = plan(project, (f"social-{fmt}",), ("social",))
+    [row] = [e for e in load_editions(project.content_dir, ["en", "ar", "es"])
+             if e.id == "buenos-aires"]
+    content = dataclasses.replace(load_content(project.content_dir, row.lang), edition=row)
+    _, document = Typesetter(render.Renderer(project.fonts_dir), target, content,
+                             geometry(target, project)).typeset()
+    lines = render.boxes(document, "data-fit")
+    for number, page in enumerate(document.pages):
+        [foot] = [b for b, _ in render._walk(page._page_box)
+                  if getattr(b, "element_tag", None) == "footer"]
+        [line] = [b for ident, b in lines.items() if b.page == number and "@" not in ident]
+        bottom = _text_extent(_box_of(page, line.id))[3]
+        assert bottom <= foot.border_box_y(), (
+            f"page {number + 1}: #{line.id} reaches {bottom - foot.border_box_y():.1f} px "
+            "past the foot's rule")
+
+
+def _box_of(page, ident: str):
+    """The laid-out box of the element ``ident`` on ``page``."""
+    from pamphleteer import render
+
+    return next(b for b, _ in render._walk(page._page_box)
+                if getattr(b, "element", None) is not None and b.element.get("id") == ident)
 
 
 def test_an_encoding_is_kept_and_gives_the_same_bytes(social, tmp_path, monkeypatch):
