@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 from PIL import Image
 
-from helpers import ROOT, SOCIAL, read_article, read_slogans, squash
+from helpers import ROOT, SOCIAL, read_article, read_slogans, squash, write_content
 from pamphleteer.config import load_project
 from pamphleteer.outputs import Manifest
 from pamphleteer.pipeline import Job, build
@@ -303,6 +303,35 @@ def test_a_tall_foot_pushes_the_line_up_rather_than_running_through_it(fmt):
         assert bottom <= foot.border_box_y(), (
             f"page {number + 1}: #{line.id} reaches {bottom - foot.border_box_y():.1f} px "
             "past the foot's rule")
+
+
+def test_a_long_byline_wraps_in_half_the_foot(tmp_path):
+    """A collective's name as the author ran off the card (the build failed); it wraps
+    in half the foot now, beside the source, and a short one stays on one line."""
+    from pamphleteer import render
+    from pamphleteer.content import load_content
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project = load_project(ROOT)
+    [target] = plan(project, ("social-square",), ("social",))
+    renderer = render.Renderer(project.fonts_dir)
+    for author, lines in (("Miguel Lamas", 1), ("María de los Ángeles Fernández-Castillo "
+                                                "and the Colectivo de Solidaridad", 3)):
+        folder = write_content(tmp_path / str(lines), {
+            "title": "Stop the bombing", "author": author,
+            "source": "Originally published in Izquierda Socialista newspaper."},
+            slogans=["Now!"])
+        _, document = Typesetter(renderer, target, load_content(folder),
+                                 geometry(target, project)).typeset()
+        page = document.pages[0]._page_box
+        [foot] = [b for b, _ in render._walk(page)
+                  if getattr(b, "element_tag", None) == "footer"]
+        [byline] = [b for b in foot.children
+                    if "byline" in (b.element.get("class") or "").split()]
+        found = [b for b in byline.children if type(b).__name__ == "LineBox"]
+        assert len(found) == lines, author
+        assert byline.border_width() <= foot.width / 2 + 0.5, author
 
 
 def _box_of(page, ident: str):
