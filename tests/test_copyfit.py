@@ -444,3 +444,31 @@ def test_a_flyer_without_a_standfirst_sets_its_slogans_large_in_the_middle(tmp_p
     assert alone.font_pt > 1.4 * with_first.font_pt
     middle = alone.y + alone.height / 2 - (area.y + area.height / 2)
     assert abs(middle) < 1, f"the slogans stand {middle:.1f} px off their area's middle"
+
+
+def test_a_posters_long_byline_pushes_the_slogans_up_rather_than_under_its_rule(tmp_path):
+    """A byline of three lines (half the foot's width each) makes the foot taller: the
+    slogans are fitted into what is left, their text clear of the foot's rule."""
+    from pamphleteer import render
+    from pamphleteer.config import load_project
+    from pamphleteer.content import load_content
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project = load_project(ROOT)
+    [target] = plan(project, ("poster-a3",), ("desk",))
+    author = ("María de los Ángeles Fernández-Castillo, Juan Pablo Rodríguez-Salazar "
+              "and the Colectivo de Solidaridad Internacionalista de Buenos Aires")
+    folder = write_content(tmp_path / "content", {"title": "Stop the bombing", "author": author},
+                           slogans=[line[2:] for line in (ROOT / "content" / "aleppo" /
+                                    "slogans.md").read_text().splitlines() if line])
+    _, document = Typesetter(render.Renderer(project.fonts_dir), target,
+                             load_content(folder), geometry(target, project)).typeset()
+    page = document.pages[0]._page_box
+    [foot] = [b for b, _ in render._walk(page) if getattr(b, "element_tag", None) == "footer"]
+    [slogans] = [b for b, _ in render._walk(page) if getattr(b, "element", None) is not None
+                 and b.element.get("id") == "slogans" and b.element_tag == "ul"]
+    texts = [b for b, _ in render._walk(slogans) if type(b).__name__ == "TextBox"]
+    bottom = max(t.position_y + t.height for t in texts)
+    assert bottom <= foot.border_box_y(), (
+        f"the slogans reach {bottom - foot.border_box_y():.1f} px past the foot's rule")
