@@ -21,6 +21,7 @@ from helpers import ROOT, write_content
 from pamphleteer import copyfit
 from pamphleteer.copyfit import FitSpec, FitTarget, Probe
 from pamphleteer.errors import RenderError
+from pamphleteer.units import PX_PER_MM
 
 PX_PER_PT = 96 / 72
 SLACK_PX = 0.5  # what counts as fitting: sub-pixel excess is not an overflow
@@ -446,9 +447,15 @@ def test_a_flyer_without_a_standfirst_sets_its_slogans_large_in_the_middle(tmp_p
     assert abs(middle) < 1, f"the slogans stand {middle:.1f} px off their area's middle"
 
 
-def test_a_posters_long_byline_pushes_the_slogans_up_rather_than_under_its_rule(tmp_path):
-    """A byline of three lines (half the foot's width each) makes the foot taller: the
-    slogans are fitted into what is left, their text clear of the foot's rule."""
+LONG_AUTHOR = ("María de los Ángeles Fernández-Castillo, Juan Pablo Rodríguez-Salazar and "
+               "the Colectivo de Solidaridad Internacionalista de Buenos Aires")
+
+
+@pytest.mark.parametrize("name", ["poster-a3", "flyer-a5", "flyer-a6"])
+def test_a_long_byline_pushes_the_slogans_up_rather_than_under_its_rule(tmp_path, name):
+    """A byline of three lines makes the foot taller: the slogans are fitted into what
+    is left, their text clear of the foot's rule, and the byline stays on the page
+    (the flyer's fixed foot ran it into the margin, and the build failed)."""
     from pamphleteer import render
     from pamphleteer.config import load_project
     from pamphleteer.content import load_content
@@ -456,19 +463,24 @@ def test_a_posters_long_byline_pushes_the_slogans_up_rather_than_under_its_rule(
     from pamphleteer.typeset import Typesetter, geometry
 
     project = load_project(ROOT)
-    [target] = plan(project, ("poster-a3",), ("desk",))
-    author = ("María de los Ángeles Fernández-Castillo, Juan Pablo Rodríguez-Salazar "
-              "and the Colectivo de Solidaridad Internacionalista de Buenos Aires")
-    folder = write_content(tmp_path / "content", {"title": "Stop the bombing", "author": author},
-                           slogans=[line[2:] for line in (ROOT / "content" / "aleppo" /
-                                    "slogans.md").read_text().splitlines() if line])
+    [target] = plan(project, (name,), ("desk",))
+    page_geometry = geometry(target, project)
+    folder = write_content(tmp_path / "content", {
+        "title": "Stop the bombing", "standfirst": "A short standfirst.",
+        "author": LONG_AUTHOR}, slogans=["Down with Assad!", "No to ISIS!", "Open the borders!"])
     _, document = Typesetter(render.Renderer(project.fonts_dir), target,
-                             load_content(folder), geometry(target, project)).typeset()
+                             load_content(folder), page_geometry).typeset()
     page = document.pages[0]._page_box
+
+    def text_bottom(box) -> float:
+        return max(t.position_y + t.height for t, _ in render._walk(box)
+                   if type(t).__name__ == "TextBox")
+
     [foot] = [b for b, _ in render._walk(page) if getattr(b, "element_tag", None) == "footer"]
     [slogans] = [b for b, _ in render._walk(page) if getattr(b, "element", None) is not None
                  and b.element.get("id") == "slogans" and b.element_tag == "ul"]
-    texts = [b for b, _ in render._walk(slogans) if type(b).__name__ == "TextBox"]
-    bottom = max(t.position_y + t.height for t in texts)
-    assert bottom <= foot.border_box_y(), (
-        f"the slogans reach {bottom - foot.border_box_y():.1f} px past the foot's rule")
+    assert text_bottom(slogans) <= foot.border_box_y(), (
+        f"the slogans reach {text_bottom(slogans) - foot.border_box_y():.1f} px past the "
+        "foot's rule")
+    safe = (page_geometry["page_h"] - page_geometry["safe"]) * PX_PER_MM
+    assert text_bottom(foot) <= safe, "the byline runs into the safe margin"
