@@ -451,7 +451,7 @@ LONG_AUTHOR = ("María de los Ángeles Fernández-Castillo, Juan Pablo Rodrígue
                "the Colectivo de Solidaridad Internacionalista de Buenos Aires")
 
 
-@pytest.mark.parametrize("name", ["poster-a3", "flyer-a5", "flyer-a6"])
+@pytest.mark.parametrize("name", ["poster-a3", "flyer-a5", "flyer-a6", "zine-a7"])
 def test_a_long_byline_pushes_the_slogans_up_rather_than_under_its_rule(tmp_path, name):
     """A byline of three lines makes the foot taller: the slogans are fitted into what
     is left, their text clear of the foot's rule, and the byline stays on the page
@@ -467,16 +467,18 @@ def test_a_long_byline_pushes_the_slogans_up_rather_than_under_its_rule(tmp_path
     page_geometry = geometry(target, project)
     folder = write_content(tmp_path / "content", {
         "title": "Stop the bombing", "standfirst": "A short standfirst.",
-        "author": LONG_AUTHOR}, slogans=["Down with Assad!", "No to ISIS!", "Open the borders!"])
+        "author": LONG_AUTHOR}, slogans=[line[2:] for line in (
+            ROOT / "content" / "aleppo" / "slogans.md").read_text().splitlines() if line])
     _, document = Typesetter(render.Renderer(project.fonts_dir), target,
                              load_content(folder), page_geometry).typeset()
-    page = document.pages[0]._page_box
+    page = document.pages[-1]._page_box  # the zine's slogans and byline are on its back
 
     def text_bottom(box) -> float:
         return max(t.position_y + t.height for t, _ in render._walk(box)
                    if type(t).__name__ == "TextBox")
 
-    [foot] = [b for b, _ in render._walk(page) if getattr(b, "element_tag", None) == "footer"]
+    foot = next(b for b, _ in render._walk(page) if getattr(b, "element", None) is not None
+                and (b.element_tag == "footer" or "back-foot" in (b.element.get("class") or "")))
     [slogans] = [b for b, _ in render._walk(page) if getattr(b, "element", None) is not None
                  and b.element.get("id") == "slogans" and b.element_tag == "ul"]
     assert text_bottom(slogans) <= foot.border_box_y(), (
