@@ -449,13 +449,19 @@ def test_a_flyer_without_a_standfirst_sets_its_slogans_large_in_the_middle(tmp_p
 
 LONG_AUTHOR = ("María de los Ángeles Fernández-Castillo, Juan Pablo Rodríguez-Salazar and "
                "the Colectivo de Solidaridad Internacionalista de Buenos Aires")
+LONG_SOURCE = ("First published in the newspaper of the international workers' movement, "
+               "issue 1234, page 5, and in its Spanish edition the week after; translated "
+               "by the collective's volunteers in Buenos Aires, Madrid and Montevideo, and "
+               "read aloud at the assembly of the fourteenth of August.")
 
 
-@pytest.mark.parametrize("name", ["poster-a3", "flyer-a5", "flyer-a6", "zine-a7"])
+@pytest.mark.parametrize("name", ["poster-a3", "flyer-a5", "flyer-a6", "zine-a7",
+                                  "booklet-a5"])
 def test_a_long_byline_pushes_the_slogans_up_rather_than_under_its_rule(tmp_path, name):
-    """A byline of three lines makes the foot taller: the slogans are fitted into what
-    is left, their text clear of the foot's rule, and the byline stays on the page
-    (the flyer's fixed foot ran it into the margin, and the build failed)."""
+    """A byline (or, on the booklet's back, a source line) of three lines or more makes
+    the foot taller: the slogans are fitted into what is left, their text clear of the
+    foot's rule, and the byline stays on the page (the flyer's fixed foot ran it into
+    the margin, and the build failed)."""
     from pamphleteer import render
     from pamphleteer.config import load_project
     from pamphleteer.content import load_content
@@ -467,7 +473,7 @@ def test_a_long_byline_pushes_the_slogans_up_rather_than_under_its_rule(tmp_path
     page_geometry = geometry(target, project)
     folder = write_content(tmp_path / "content", {
         "title": "Stop the bombing", "standfirst": "A short standfirst.",
-        "author": LONG_AUTHOR}, slogans=[line[2:] for line in (
+        "author": LONG_AUTHOR, "source": LONG_SOURCE}, slogans=[line[2:] for line in (
             ROOT / "content" / "aleppo" / "slogans.md").read_text().splitlines() if line])
     _, document = Typesetter(render.Renderer(project.fonts_dir), target,
                              load_content(folder), page_geometry).typeset()
@@ -478,7 +484,8 @@ def test_a_long_byline_pushes_the_slogans_up_rather_than_under_its_rule(tmp_path
                    if type(t).__name__ == "TextBox")
 
     foot = next(b for b, _ in render._walk(page) if getattr(b, "element", None) is not None
-                and (b.element_tag == "footer" or "back-foot" in (b.element.get("class") or "")))
+                and (b.element_tag == "footer" or {"back-foot", "back-source"}
+                     & set((b.element.get("class") or "").split())))
     [slogans] = [b for b, _ in render._walk(page) if getattr(b, "element", None) is not None
                  and b.element.get("id") == "slogans" and b.element_tag == "ul"]
     assert text_bottom(slogans) <= foot.border_box_y(), (
