@@ -396,3 +396,23 @@ def test_build_calibrate_makes_the_calibration_prints_alone(tmp_path):
     line = assert_clean_failure(cli("build", "--project", ROOT, "--calibrate", "poster",
                                     "--out", tmp_path / "none"), 2)
     assert "no target has label sheets" in line
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_slogan_too_long_for_a_sticker_is_refused_by_copyfit_not_preflight(tmp_path, size):
+    """Reversed out of the accent, sticker text may not go under 12 pt on press (it
+    would have to be pure black): copyfit stops there and says to shorten the text,
+    where a 9 pt fit used to fail in preflight, saying to use black ink."""
+    from helpers import ROOT, write_content
+
+    project = load_project(ROOT)
+    slogan = ("We call on all governments of the world, and on every parliament and every "
+              "city council, to open their borders and their homes to the refugees of the "
+              "war in Syria, to stop selling arms to every side of it, and to support the "
+              "democratic and civil forces that still fight for freedom, today and tomorrow!")
+    folder = write_content(tmp_path / "content", {"title": "Stop"},
+                           slogans=["Now!", f"{slogan} {slogan}"])
+    outputs = build(Job(project=project, content_dir=folder, out_dir=tmp_path / "out",
+                        targets=(f"sticker-{size}",), variants=("press",), jobs=1))
+    [error] = [o.error for o in outputs if o.error]
+    assert "does not fit its box even at the minimum 12 pt; shorten the text" in error
