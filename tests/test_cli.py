@@ -415,6 +415,21 @@ def test_a_content_error_is_said_once_however_many_files_it_fails(tmp_path, proj
     assert "output(s) failed: leaflet-a4-desk.pdf (and 1 more): refused: " in line, line
 
 
+def test_a_content_error_is_said_once_across_editions(tmp_path, project_dir):
+    """In a build of several editions each file's error starts with its folder: the
+    last line still says the refusal once, after the first file, folder and all."""
+    folder = _content(tmp_path, body="Text.\n\n<script>alert(1)</script>\n")
+    (folder / "editions.csv").write_text(
+        "id,group,date,place\nleeds,Leeds group,2026-12-12,Hall\n"
+        "york,York group,2026-12-13,Hall\n", encoding="utf-8")
+    result = run("build", "--project", project_dir, "--content", folder, "--out",
+                 tmp_path / "out", "--all-editions", "leaflet-a4", "--variant", "desk",
+                 "--jobs", "1")
+    line = assert_clean_failure(result, 1)
+    assert line.count("<script> is not allowed") == 1, line
+    assert "output(s) failed: leeds/leaflet-a4-desk.pdf (and 1 more): refused: " in line, line
+
+
 @pytest.mark.parametrize("target", ["flyer-a6", "flyer-a5", "poster-a3", "placard-a3-landscape",
                                     "leaflet-a4", "booklet-a5"])
 def test_short_content_builds_on_every_layout(tmp_path, project_dir, target):

@@ -419,14 +419,21 @@ def output_files(out_dir: Path, target: Target) -> list[str]:
 def failure(outputs: list[Output]) -> BuildFailed | None:
     """The error a build with failed outputs ends with, one line: each message once,
     after the first file it failed and how many more (a content error fails every file
-    that shows the text, in the same words; each file's own line has said which)."""
-    failed = sorted((o for o in outputs if o.error), key=lambda o: o.target.file)
-    if not failed:  # (sorted: the same failures give the same line, however they ran)
+    that shows the text, in the same words; each file's own line has said which). An
+    error starts with its file's name, in a build of several kits with its folder
+    (``lyon/flyer-a6-press.pdf: …``)."""
+    failed = []
+    for o in outputs:
+        if o.error:
+            name, _, message = o.error.partition(": ")
+            if not name.endswith(o.target.file):
+                name, message = o.target.file, o.error
+            failed.append((name, message))
+    if not failed:
         return None
     files: dict[str, list[str]] = {}  # by message
-    for o in failed:
-        message = o.error.removeprefix(f"{o.target.file}: ")
-        files.setdefault(message, []).append(o.target.file)
+    for name, message in sorted(failed):  # the same failures give the same line
+        files.setdefault(message, []).append(name)
     return BuildFailed(f"{len(failed)} output(s) failed: " + "; ".join(
         f"{names[0]}{f' (and {len(names) - 1} more)' if len(names) > 1 else ''}: {message}"
         for message, names in files.items()))
