@@ -229,6 +229,42 @@ def test_an_editions_card_says_where_and_when_to_come():
         assert part in local
 
 
+def _cards(fmt: str, content):
+    """The cards of the format ``fmt`` laid out for ``content``: the document."""
+    from pamphleteer import render
+    from pamphleteer.targets import plan
+    from pamphleteer.typeset import Typesetter, geometry
+
+    project = load_project(ROOT)
+    [target] = plan(project, (f"social-{fmt}",), ("social",))
+    return Typesetter(render.Renderer(project.fonts_dir), target, content,
+                      geometry(target, project)).typeset()[1]
+
+
+def _edition(ident: str):
+    """The default content in the language of the edition ``ident``, with it."""
+    import dataclasses
+
+    from pamphleteer.content import load_content
+    from pamphleteer.editions import load_editions
+
+    folder = load_project(ROOT).content_dir
+    [row] = [e for e in load_editions(folder, ["en", "ar", "es"]) if e.id == ident]
+    return dataclasses.replace(load_content(folder, row.lang), edition=row)
+
+
+def _boxes(page, test) -> list:
+    """The laid-out boxes on ``page`` (a document's page) whose element passes ``test``."""
+    from pamphleteer import render
+
+    return [b for b, _ in render._walk(page._page_box)
+            if getattr(b, "element", None) is not None and test(b.element)]
+
+
+def _classed(name: str):
+    return lambda element: name in (element.get("class") or "").split()
+
+
 def _text_extent(box) -> tuple[float, float, float, float]:
     """The left, right, top and bottom of the text laid out in ``box`` (CSS px)."""
     from pamphleteer import render
@@ -243,31 +279,15 @@ def test_an_editions_card_sets_when_over_where_at_the_outer_edge(edition):
     """The meeting's date and time make a line, the place the next (a line broken
     where the width ran out left its separator at the end, the place alone below),
     flush with the foot's outer edge: the right, or the left in a right-to-left card."""
-    import dataclasses
+    from pamphleteer.editions import direction
 
-    from pamphleteer import render
-    from pamphleteer.content import load_content
-    from pamphleteer.editions import direction, load_editions
-    from pamphleteer.targets import plan
-    from pamphleteer.typeset import Typesetter, geometry
-
-    project = load_project(ROOT)
-    [target] = plan(project, ("social-square",), ("social",))
-    [row] = [e for e in load_editions(project.content_dir, ["en", "ar", "es"])
-             if e.id == edition]
-    content = dataclasses.replace(load_content(project.content_dir, row.lang), edition=row)
-    _, document = Typesetter(render.Renderer(project.fonts_dir), target, content,
-                             geometry(target, project)).typeset()
-    parts = {}
-    for box, _ in render._walk(document.pages[0]._page_box):
-        element = getattr(box, "element", None)
-        for name in ("meeting", "meeting-when", "meeting-where"):
-            if element is not None and name in (element.get("class") or "").split():
-                parts.setdefault(name, box)  # the first card's
-    when, where = _text_extent(parts["meeting-when"]), _text_extent(parts["meeting-where"])
-    foot = parts["meeting"]
+    content = _edition(edition)
+    page = _cards("square", content).pages[0]
+    foot, when, where = (_boxes(page, _classed(name))[0]  # the first card's
+                         for name in ("meeting", "meeting-when", "meeting-where"))
+    when, where = _text_extent(when), _text_extent(where)
     assert where[2] > when[2] + 1, "the place is not on a line of its own"
-    if direction(row.lang) == "rtl":
+    if direction(content.article.lang) == "rtl":
         edge = foot.content_box_x()
         assert abs(when[0] - edge) < 1 and abs(where[0] - edge) < 1
     else:
@@ -279,27 +299,15 @@ def test_an_editions_card_sets_when_over_where_at_the_outer_edge(edition):
 def test_a_tall_foot_pushes_the_line_up_rather_than_running_through_it(fmt):
     """Buenos Aires's group takes three lines at the foot of a link card: the line above
     is fitted into what the foot leaves, its text clear of the foot's rule."""
-    import dataclasses
-
     from pamphleteer import render
-    from pamphleteer.content import load_content
-    from pamphleteer.editions import load_editions
-    from pamphleteer.targets import plan
-    from pamphleteer.typeset import Typesetter, geometry
 
-    project = load_project(ROOT)
-    [target] = plan(project, (f"social-{fmt}",), ("social",))
-    [row] = [e for e in load_editions(project.content_dir, ["en", "ar", "es"])
-             if e.id == "buenos-aires"]
-    content = dataclasses.replace(load_content(project.content_dir, row.lang), edition=row)
-    _, document = Typesetter(render.Renderer(project.fonts_dir), target, content,
-                             geometry(target, project)).typeset()
+    document = _cards(fmt, _edition("buenos-aires"))
     lines = render.boxes(document, "data-fit")
     for number, page in enumerate(document.pages):
-        [foot] = [b for b, _ in render._walk(page._page_box)
-                  if getattr(b, "element_tag", None) == "footer"]
+        [foot] = _boxes(page, lambda element: element.tag == "footer")
         [line] = [b for ident, b in lines.items() if b.page == number and "@" not in ident]
-        bottom = _text_extent(_box_of(page, line.id))[3]
+        text = _boxes(page, lambda element, ident=line.id: element.get("id") == ident)[0]
+        bottom = _text_extent(text)[3]  # (the first box: the element's own, not its lines)
         assert bottom <= foot.border_box_y(), (
             f"page {number + 1}: #{line.id} reaches {bottom - foot.border_box_y():.1f} px "
             "past the foot's rule")
@@ -308,38 +316,20 @@ def test_a_tall_foot_pushes_the_line_up_rather_than_running_through_it(fmt):
 def test_a_long_byline_wraps_in_half_the_foot(tmp_path):
     """A collective's name as the author ran off the card (the build failed); it wraps
     in half the foot now, beside the source, and a short one stays on one line."""
-    from pamphleteer import render
     from pamphleteer.content import load_content
-    from pamphleteer.targets import plan
-    from pamphleteer.typeset import Typesetter, geometry
 
-    project = load_project(ROOT)
-    [target] = plan(project, ("social-square",), ("social",))
-    renderer = render.Renderer(project.fonts_dir)
     for author, lines in (("Miguel Lamas", 1), ("María de los Ángeles Fernández-Castillo "
                                                 "and the Colectivo de Solidaridad", 3)):
         folder = write_content(tmp_path / str(lines), {
             "title": "Stop the bombing", "author": author,
             "source": "Originally published in Izquierda Socialista newspaper."},
             slogans=["Now!"])
-        _, document = Typesetter(renderer, target, load_content(folder),
-                                 geometry(target, project)).typeset()
-        page = document.pages[0]._page_box
-        [foot] = [b for b, _ in render._walk(page)
-                  if getattr(b, "element_tag", None) == "footer"]
-        [byline] = [b for b in foot.children
-                    if "byline" in (b.element.get("class") or "").split()]
+        page = _cards("square", load_content(folder)).pages[0]
+        [foot] = _boxes(page, lambda element: element.tag == "footer")
+        [byline] = [b for b in foot.children if _classed("byline")(b.element)]
         found = [b for b in byline.children if type(b).__name__ == "LineBox"]
         assert len(found) == lines, author
         assert byline.border_width() <= foot.width / 2 + 0.5, author
-
-
-def _box_of(page, ident: str):
-    """The laid-out box of the element ``ident`` on ``page``."""
-    from pamphleteer import render
-
-    return next(b for b, _ in render._walk(page._page_box)
-                if getattr(b, "element", None) is not None and b.element.get("id") == ident)
 
 
 def test_an_encoding_is_kept_and_gives_the_same_bytes(social, tmp_path, monkeypatch):
