@@ -37,10 +37,10 @@ def setup():
 
 
 def build(setup, edition, cache_dir: Path, out: Path, body: str | None = None,
-          targets=None) -> dict:
-    """Build ``targets`` (the fixture's) for ``edition`` (its body replaced by ``body``)
-    with the fit cache in ``cache_dir``; return each file's count of layouts, copyfit's
-    passes included."""
+          targets=None, author: str | None = None) -> dict:
+    """Build ``targets`` (the fixture's) for ``edition`` (its body replaced by ``body``,
+    its author by ``author``) with the fit cache in ``cache_dir``; return each file's
+    count of layouts, copyfit's passes included."""
     from pamphleteer.content import load_content
     from pamphleteer.fitcache import FitCache
     from pamphleteer.pipeline import Job, build_output
@@ -48,9 +48,9 @@ def build(setup, edition, cache_dir: Path, out: Path, body: str | None = None,
     project, renderer, fonts, planned, _, _ = setup
     targets = targets or planned
     content = dataclasses.replace(load_content(project.content_dir, "en"), edition=edition)
-    if body is not None:
-        content = dataclasses.replace(
-            content, article=dataclasses.replace(content.article, body_html=body))
+    changes = {"body_html": body, "author": author}
+    content = dataclasses.replace(content, article=dataclasses.replace(
+        content.article, **{k: v for k, v in changes.items() if v is not None}))
     cache, job = FitCache(cache_dir, project.fonts_dir), Job(project, project.content_dir, out)
     counts, layout = {}, renderer.layout
 
@@ -286,6 +286,24 @@ def test_boxes_that_came_out_otherwise_are_found_again_from_the_sketch(setup, tm
     same_files(tmp_path / "warm", tmp_path / "cold", [desk.file])
     assert warm[desk.file] == 3  # the guess, then the sketch and the final layout
     assert cache.boxes(shape)["fits"][ident]["area"] != box["area"], "the guess is put right"
+
+
+def test_a_foot_taller_than_last_time_is_measured_not_guessed(setup, tmp_path):
+    """The poster's slogans take the height its byline's foot leaves them (print.css,
+    .column), and last time's height of the foot is a guess like the boxes. A
+    collective's name for the author makes a taller foot in a document of the same
+    shape: the guess is seen to be wrong, and the bytes are those of a build from
+    scratch."""
+    _, _, _, targets, leeds, _ = setup
+    posters = [t for t in targets if t.name == "poster-a3"]
+    collective = ("Coordinadora de Comités de Solidaridad con el Pueblo Sirio de América "
+                  "Latina y el Caribe")
+    build(setup, leeds, tmp_path / "fits", tmp_path / "before", targets=posters)
+    build(setup, leeds, tmp_path / "fits", tmp_path / "warm", targets=posters,
+          author=collective)
+    build(setup, leeds, tmp_path / "fresh", tmp_path / "cold", targets=posters,
+          author=collective)
+    same_files(tmp_path / "warm", tmp_path / "cold", [t.file for t in posters])
 
 
 def test_a_shape_is_the_markup_without_its_words(setup):

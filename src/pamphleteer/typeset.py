@@ -191,12 +191,19 @@ class Typesetter:
         # copy's first drum, whose master is then the final layout (paint moves nothing).
         self.paint = paint
         self.sketched: dict[str, dict] = {}  # the first layout's fitted texts (see typeset)
+        self.feet: dict[str, float] = {}  # each column's foot height in px (see ``sketch``)
+
+    def css(self, extra_css: str = "", paint: str = "") -> str:
+        """``extra_css`` after the columns' foot heights, and ``paint`` after all."""
+        feet = "".join(f"#{ident} {{ --foot-h: {height:.3f}px; }}\n"
+                       for ident, height in sorted(self.feet.items()))
+        return "\n".join(filter(None, (feet, extra_css, paint)))
 
     def html(self, extra_css: str = "", pads: int | None = None) -> str:
         """The document on its own, its CSS inline (for ``--html``)."""
         return to_html(self.target, self.content, self.page,
-                       "".join(stylesheets(self.target, self.page, extra_css)), pads,
-                       body_blocks=self.body_blocks)
+                       "".join(stylesheets(self.target, self.page, self.css(extra_css))),
+                       pads, body_blocks=self.body_blocks)
 
     def layout(self, extra_css: str = "", pads: int | None = None, paint: str | None = None):
         """The document laid out, its CSS handed to the renderer as style sheets, and
@@ -208,8 +215,21 @@ class Typesetter:
         paint = self.paint if paint is None else paint
         return self.r.layout(html, self.base, self.what, self.roots,
                              self.target.layout.stylesheets(),
-                             stylesheets(self.target, self.page,
-                                         f"{extra_css}\n{paint}" if paint else extra_css))
+                             stylesheets(self.target, self.page, self.css(extra_css, paint)))
+
+    def sketch(self):
+        """The first layout, with its columns' feet as tall as they come out in it.
+
+        A column's fitted area ends where its foot starts (print.css, ``.column``),
+        which the CSS cannot know: the feet are measured, and their heights set on their
+        columns. A foot does not depend on the area above it, so a layout with the
+        heights guessed wrong (none known yet, or a longer group's name) measures them
+        right, and one more settles them."""
+        document = self.layout()
+        if (feet := _feet(document)) != self.feet:
+            self.feet = feet
+            document = self.layout()
+        return document
 
     def relayout(self, paint: str):
         """The final document (``typeset``'s) laid out again with ``paint`` in place of
@@ -443,11 +463,18 @@ class Typesetter:
         variant = self.target.variant
         if known is None and shape and variant.name != "press" and not variant.grey:
             known = press = self.fit_cache.boxes(self.family())
+        # The feet as last time, or as in the press copy, even a grey copy's (a wrong
+        # guess costs the sketch a second layout).
+        self.feet = _known_feet(known or (shape and self.fit_cache.boxes(self.family())))
         fit_css = self.predicted_fits(known) if known is not None else None
         if fit_css is not None:
             def as_guessed(document) -> bool:
+                # A foot does not depend on the area above it: as measured here, it is
+                # right for the sketch too, should the guess be wrong.
+                guessed, self.feet = self.feet, _feet(document)
                 return self.same_boxes(document, known["fits"]) and (
-                    press is None or self.same_styles(document, press.get("final")))
+                    press is None or self.same_styles(document, press.get("final"))) and (
+                    self.feet == guessed)
 
             try:
                 if self.target.layout.body_fit:
@@ -462,16 +489,25 @@ class Typesetter:
             else:
                 if press is not None:
                     self.fit_cache.remember_boxes(shape, {"fits": press["fits"],
-                                                          "hidden": press["hidden"]})
+                                                          "hidden": press["hidden"],
+                                                          "feet": self.feet})
         if fit_css is None:
             self.sketched, self.body_blocks = {}, None  # as if the guess was never made
-            document = self.layout()
+            document = self.sketch()
             fit_css = self.fit_css(document)
             if self.target.layout.body_fit:
                 css, document = self.body_fit(fit_css, flow)
             elif fit_css:
                 css = fit_css
                 document = self.layout(css)
+            if (feet := _feet(document)) != self.feet:
+                column = next(i for i in sorted(feet | self.feet)
+                              if feet.get(i) != self.feet.get(i))
+                raise RenderError(
+                    f"{self.what}: the foot of #{column} is {feet.get(column, 0):.1f} px "
+                    f"tall once the texts are fitted, but {self.feet.get(column, 0):.1f} px "
+                    "when their boxes were measured; keep fitted texts out of a "
+                    ".column-foot, or give them a box of fixed size")
             if shape:
                 self.remember_boxes(shape, document)
         if fit_css:
@@ -604,7 +640,7 @@ class Typesetter:
 
         if self.same_boxes(document, self.sketched):
             hidden = set(self.fit_elements) - set(self.sketched)
-            boxes = {"fits": self.sketched, "hidden": sorted(hidden)}
+            boxes = {"fits": self.sketched, "hidden": sorted(hidden), "feet": self.feet}
             self.fit_cache.remember_boxes(shape, boxes)
             if self.target.variant.name == "press":
                 found = render.boxes(document, "data-fit")
@@ -666,6 +702,25 @@ def _flowing_words(element) -> Iterator[str]:
         for child in element:
             yield from _flowing_words(child)
     yield element.tail or ""
+
+
+def _feet(document) -> dict[str, float]:
+    """Each column's foot height in px, to a thousandth, by the column's id (which the
+    foot names in ``data-foot``)."""
+    from pamphleteer import render
+
+    return {box.name: round(box.height, 3)
+            for ident, box in render.boxes(document, "data-foot").items()
+            if not ident.endswith("@box")}
+
+
+def _known_feet(known: dict | None) -> dict[str, float]:
+    """The feet kept with ``known`` boxes, if they are of the right form."""
+    feet = known.get("feet") if isinstance(known, dict) else None
+    if isinstance(feet, dict) and all(isinstance(k, str) and isinstance(v, float | int)
+                                      for k, v in feet.items()):
+        return feet
+    return {}
 
 
 def _label(html: str) -> str:
