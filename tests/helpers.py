@@ -283,6 +283,29 @@ def render_pages(path: Path, dpi: float = 50):
 # --- projects and content folders ------------------------------------------------------------
 
 
+def laid_out(page, test) -> list:
+    """The boxes on ``page`` (a laid-out document's page) whose element passes ``test``,
+    the element's own box first."""
+    from pamphleteer import render
+
+    return [b for b, _ in render._walk(page._page_box)
+            if getattr(b, "element", None) is not None and test(b.element)]
+
+
+def classed(name: str):
+    """A test for ``laid_out``: the element has the class ``name``."""
+    return lambda element: name in (element.get("class") or "").split()
+
+
+def text_extent(box) -> tuple[float, float, float, float]:
+    """The left, right, top and bottom of the text laid out in ``box`` (CSS px)."""
+    from pamphleteer import render
+
+    texts = [b for b, _ in render._walk(box) if type(b).__name__ == "TextBox"]
+    return (min(t.position_x for t in texts), max(t.position_x + t.width for t in texts),
+            min(t.position_y for t in texts), max(t.position_y + t.height for t in texts))
+
+
 def copy_project(dest: Path) -> Path:
     """A project folder like the repository's: pamphleteer.toml, layouts/ and fonts/."""
     dest.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from helpers import ROOT, write_content
+from helpers import ROOT, classed, laid_out, text_extent, write_content
 from pamphleteer import copyfit
 from pamphleteer.copyfit import FitSpec, FitTarget, Probe
 from pamphleteer.errors import RenderError
@@ -477,19 +477,13 @@ def test_a_long_byline_pushes_the_slogans_up_rather_than_under_its_rule(tmp_path
             ROOT / "content" / "aleppo" / "slogans.md").read_text().splitlines() if line])
     _, document = Typesetter(render.Renderer(project.fonts_dir), target,
                              load_content(folder), page_geometry).typeset()
-    page = document.pages[-1]._page_box  # the zine's slogans and byline are on its back
-
-    def text_bottom(box) -> float:
-        return max(t.position_y + t.height for t, _ in render._walk(box)
-                   if type(t).__name__ == "TextBox")
-
-    foot = next(b for b, _ in render._walk(page) if getattr(b, "element", None) is not None
-                and (b.element_tag == "footer" or {"back-foot", "back-source"}
-                     & set((b.element.get("class") or "").split())))
-    [slogans] = [b for b, _ in render._walk(page) if getattr(b, "element", None) is not None
-                 and b.element.get("id") == "slogans" and b.element_tag == "ul"]
-    assert text_bottom(slogans) <= foot.border_box_y(), (
-        f"the slogans reach {text_bottom(slogans) - foot.border_box_y():.1f} px past the "
-        "foot's rule")
+    page = document.pages[-1]  # the zine's slogans and byline are on its back
+    foot = laid_out(page, lambda element: element.tag == "footer"
+                    or classed("back-foot")(element) or classed("back-source")(element))[0]
+    [slogans] = laid_out(page, lambda element: element.get("id") == "slogans"
+                         and element.tag == "ul")
+    bottom = text_extent(slogans)[3]
+    assert bottom <= foot.border_box_y(), (
+        f"the slogans reach {bottom - foot.border_box_y():.1f} px past the foot's rule")
     safe = (page_geometry["page_h"] - page_geometry["safe"]) * PX_PER_MM
-    assert text_bottom(foot) <= safe, "the byline runs into the safe margin"
+    assert text_extent(foot)[3] <= safe, "the byline runs into the safe margin"

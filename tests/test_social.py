@@ -11,7 +11,17 @@ from collections import Counter
 import pytest
 from PIL import Image
 
-from helpers import ROOT, SOCIAL, read_article, read_slogans, squash, write_content
+from helpers import (
+    ROOT,
+    SOCIAL,
+    classed,
+    laid_out,
+    read_article,
+    read_slogans,
+    squash,
+    text_extent,
+    write_content,
+)
 from pamphleteer.config import load_project
 from pamphleteer.outputs import Manifest
 from pamphleteer.pipeline import Job, build
@@ -253,27 +263,6 @@ def _edition(ident: str):
     return dataclasses.replace(load_content(folder, row.lang), edition=row)
 
 
-def _boxes(page, test) -> list:
-    """The laid-out boxes on ``page`` (a document's page) whose element passes ``test``."""
-    from pamphleteer import render
-
-    return [b for b, _ in render._walk(page._page_box)
-            if getattr(b, "element", None) is not None and test(b.element)]
-
-
-def _classed(name: str):
-    return lambda element: name in (element.get("class") or "").split()
-
-
-def _text_extent(box) -> tuple[float, float, float, float]:
-    """The left, right, top and bottom of the text laid out in ``box`` (CSS px)."""
-    from pamphleteer import render
-
-    texts = [b for b, _ in render._walk(box) if type(b).__name__ == "TextBox"]
-    return (min(t.position_x for t in texts), max(t.position_x + t.width for t in texts),
-            min(t.position_y for t in texts), max(t.position_y + t.height for t in texts))
-
-
 @pytest.mark.parametrize("edition", ["leeds", "buenos-aires", "marseille-ar"])
 def test_an_editions_card_sets_when_over_where_at_the_outer_edge(edition):
     """The meeting's date and time make a line, the place the next (a line broken
@@ -283,9 +272,9 @@ def test_an_editions_card_sets_when_over_where_at_the_outer_edge(edition):
 
     content = _edition(edition)
     page = _cards("square", content).pages[0]
-    foot, when, where = (_boxes(page, _classed(name))[0]  # the first card's
+    foot, when, where = (laid_out(page, classed(name))[0]  # the first card's
                          for name in ("meeting", "meeting-when", "meeting-where"))
-    when, where = _text_extent(when), _text_extent(where)
+    when, where = text_extent(when), text_extent(where)
     assert where[2] > when[2] + 1, "the place is not on a line of its own"
     if direction(content.article.lang) == "rtl":
         edge = foot.content_box_x()
@@ -304,10 +293,10 @@ def test_a_tall_foot_pushes_the_line_up_rather_than_running_through_it(fmt):
     document = _cards(fmt, _edition("buenos-aires"))
     lines = render.boxes(document, "data-fit")
     for number, page in enumerate(document.pages):
-        [foot] = _boxes(page, lambda element: element.tag == "footer")
+        [foot] = laid_out(page, lambda element: element.tag == "footer")
         [line] = [b for ident, b in lines.items() if b.page == number and "@" not in ident]
-        text = _boxes(page, lambda element, ident=line.id: element.get("id") == ident)[0]
-        bottom = _text_extent(text)[3]  # (the first box: the element's own, not its lines)
+        text = laid_out(page, lambda element, ident=line.id: element.get("id") == ident)[0]
+        bottom = text_extent(text)[3]  # (the first box: the element's own, not its lines)
         assert bottom <= foot.border_box_y(), (
             f"page {number + 1}: #{line.id} reaches {bottom - foot.border_box_y():.1f} px "
             "past the foot's rule")
@@ -325,8 +314,8 @@ def test_a_long_byline_wraps_in_half_the_foot(tmp_path):
             "source": "Originally published in Izquierda Socialista newspaper."},
             slogans=["Now!"])
         page = _cards("square", load_content(folder)).pages[0]
-        [foot] = _boxes(page, lambda element: element.tag == "footer")
-        [byline] = [b for b in foot.children if _classed("byline")(b.element)]
+        [foot] = laid_out(page, lambda element: element.tag == "footer")
+        [byline] = [b for b in foot.children if classed("byline")(b.element)]
         found = [b for b in byline.children if type(b).__name__ == "LineBox"]
         assert len(found) == lines, author
         assert byline.border_width() <= foot.width / 2 + 0.5, author
