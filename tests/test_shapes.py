@@ -306,6 +306,27 @@ def test_a_foot_taller_than_last_time_is_measured_not_guessed(setup, tmp_path):
     same_files(tmp_path / "warm", tmp_path / "cold", [t.file for t in posters])
 
 
+def test_a_foot_that_changes_once_the_texts_are_fitted_stops_the_build(setup, monkeypatch):
+    """The fitted texts' boxes are measured with the feet as they are in the sketch: a
+    foot that then comes out otherwise (a fitted text in it, in a box sized by its
+    words) would leave the texts above it fitted to the wrong room. The build says
+    which column, rather than print it."""
+    from pamphleteer import typeset
+    from pamphleteer.content import load_content
+    from pamphleteer.errors import RenderError
+
+    project, renderer, _, targets, leeds, _ = setup
+    [poster] = [t for t in targets if t.file == "poster-a3-press.pdf"]
+    content = dataclasses.replace(load_content(project.content_dir, "en"), edition=leeds)
+    heights = iter([10.0, 20.0])  # the sketch's, then the final layout's
+    monkeypatch.setattr(typeset, "_feet", lambda document: {"main-column": next(heights)})
+    typesetter = typeset.Typesetter(renderer, poster, content,
+                                    typeset.geometry(poster, project))
+    with pytest.raises(RenderError, match=r"poster-a3-press\.pdf: the foot of #main-column "
+                       r"is 20\.0 px tall once the texts are fitted, but 10\.0 px"):
+        typesetter.typeset()
+
+
 def test_a_shape_is_the_markup_without_its_words(setup):
     from pamphleteer.typeset import _skeleton
 
