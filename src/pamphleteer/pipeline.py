@@ -130,10 +130,10 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 
     page = geometry(target, project)
     paint = ""
-    if target.variant.name == "riso":  # set as its first drum's master from the start
-        from pamphleteer.separations import first_tones
+    if target.variant.name == "riso":  # each role in a colour of its own, for the drums
+        from pamphleteer.separations import marker_paint
 
-        paint = first_tones(project.inks)
+        paint = marker_paint(project.inks)
     typesetter = Typesetter(renderer, target, content, page, fit_cache, paint)
     html, document = typesetter.typeset()
 

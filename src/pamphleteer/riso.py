@@ -4,7 +4,7 @@ A risograph prints one ink per drum, from one greyscale master each, where black
 full ink. The kit's design has two colour roles, the text (``--ink``) and the accent
 (``--accent``, with ``--accent-ink`` for type reversed out of it); ``[riso] inks`` names
 the drums in print order, and ``drums`` says which roles each drum carries and in what
-tone, as CSS custom properties that a drum's rendering sets over the layout's own.
+tone (``separations`` paints each drum's master in them).
 
 Black overprints the accent rather than knocking it out: the accent drum is inked under
 black text too, so a drum that lands a fraction of a millimetre off leaves no white
@@ -12,9 +12,8 @@ gap. Type reversed out of the accent (paper-coloured text) does knock out, on th
 accent drum, since paper is the absence of ink. Large flat areas of ink smear and jam
 the drum past about 85 %, so the accent is laid at 85 %; text stays at 100 %, but for
 type so large that its strokes are flat areas themselves (``--ink-solid``, which a
-layout gives such type: the placard's slogan). A role a drum does not print is
-transparent there: WeasyPrint draws it at zero opacity, so it inks nothing and every
-drum's page keeps the text layer.
+layout gives such type: the placard's slogan). A role a drum does not print is drawn
+there at zero opacity, so it inks nothing and every drum's page keeps the text layer.
 """
 
 from __future__ import annotations
@@ -62,27 +61,29 @@ PAPER_RGB = (255, 255, 255)
 
 @dataclass(frozen=True)
 class Drum:
-    """One drum: its ink, and the CSS custom properties its master is rendered with."""
+    """One drum: its ink, and the tone each colour role takes on it: a grey level (255
+    is paper), or None where the role prints nothing."""
 
     ink: str
-    properties: dict[str, str]
+    tones: dict[str, int | None]
 
     @property
     def css(self) -> str:
         """The rule that gives a rendering this drum's tones: after the layout's own
         stylesheets, on both <html> and <body> (which carry the variant class)."""
-        values = "; ".join(f"--{name}: {value}" for name, value in self.properties.items())
+        values = "; ".join(
+            f"--{name}: {'transparent' if level is None else f'rgb({level}, {level}, {level})'}"
+            for name, level in self.tones.items())
         return f".variant-riso {{ {values}; }}"
 
 
-def grey(tint: float) -> str:
-    """``tint`` of full ink as an RGB grey (black is full ink); the separation's colours
-    are then made DeviceGray (``pdf.grey``)."""
-    level = math.ceil(255 * (1 - tint))  # never more ink than asked for
-    return f"rgb({level}, {level}, {level})"
+def grey(tint: float) -> int:
+    """``tint`` of full ink as a grey level, 255 being paper (black is full ink); the
+    separation's colours are then made DeviceGray (``pdf.grey``)."""
+    return math.ceil(255 * (1 - tint))  # never more ink than asked for
 
 
-NONE = "transparent"  # this role paints nothing on this drum, and knocks nothing out
+NONE = None  # this role paints nothing on this drum, and knocks nothing out
 KNOCK_OUT = grey(0)  # paper: this role clears the drum's ink beneath it
 
 
