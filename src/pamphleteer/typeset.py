@@ -461,11 +461,12 @@ class Typesetter:
         # (not a grey copy's: print.css draws rules there for the accent's fields, and
         # they move the boxes)
         variant = self.target.variant
-        if known is None and shape and variant.name != "press" and not variant.grey:
-            known = press = self.fit_cache.boxes(self.family())
+        family = self.fit_cache.boxes(self.family()) if known is None and shape else None
+        if family is not None and variant.name != "press" and not variant.grey:
+            known = press = family
         # The feet as last time, or as in the press copy, even a grey copy's (a wrong
         # guess costs the sketch a second layout).
-        self.feet = _known_feet(known or (shape and self.fit_cache.boxes(self.family())))
+        self.feet = _known_feet(known or family)
         fit_css = self.predicted_fits(known) if known is not None else None
         if fit_css is not None:
             def as_guessed(document) -> bool:
