@@ -426,13 +426,13 @@ def test_a_cache_entry_cut_short_reads_as_a_miss(tmp_path):
 
 
 def test_a_cards_compression_is_an_input_of_the_cards_alone(small, monkeypatch):
-    """Cards made at another PNG level are made again, not kept beside new ones."""
+    """Cards compressed otherwise are made again, not kept beside new ones."""
     project, _ = small
     p = load_project(project)
     targets = targets_plan(p, ("poster-a3", "social"), ("desk", "social"))
     content = load_content(p.content_dir)
     before = inputs.input_keys(targets, content, p)
-    monkeypatch.setattr(inputs, "PNG_LEVEL", 9)
+    monkeypatch.setattr(inputs, "PNG_OPTIONS", {"compress_level": 9})
     after = inputs.input_keys(targets, content, p)
     changed = {t.variant.name for t in targets if after[t.file] != before[t.file]}
     assert changed == {"social"}

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from pamphleteer import __version__, contain
 from pamphleteer.outputs import IMAGE_FOLDER, MANIFEST
-from pamphleteer.social import PNG_LEVEL
+from pamphleteer.social import PNG_OPTIONS
 from pamphleteer.typeset import geometry, to_html
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def input_keys(targets: list[Target], content: Content, project: Project,
             "layout": layout_files[t.layout.name], "content": read,
             "images": images_digest(read, content.folder),
             **({"pdfx": pdfx, "profile": profile} if t.variant.bleed else {}),
-            **({"png_level": PNG_LEVEL} if t.variant.image else {}),
+            **({"png": PNG_OPTIONS} if t.variant.image else {}),
         }), frozenset(read))
     return keys
 
