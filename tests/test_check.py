@@ -162,12 +162,22 @@ def test_fonts_not_embedded(copy_of):
     assert any("Helvetica is not embedded" in f["message"] for f in found(items, "fonts"))
 
 
-def test_glyphs_notdef(copy_of):
+@pytest.mark.parametrize("shown, notdef", [
+    (b"<0000> Tj", True),
+    # as WeasyPrint shows a word: hex strings, spacings and empty literal strings
+    (b"[ <0035> -30 () -30.5 <0000> -29 () ] TJ", True),
+    (b"[ <0035> -30 () -30.5 <0029> -29 () ] TJ", False),
+    (b"[ <01000001> ] TJ", False),  # glyphs 256 and 1: zero bytes, but no zero glyph
+    (b"[ (\\000\\000) 10 <0035> ] TJ", True),  # a literal string, read item by item
+    (b"[ <0035> <000> ] TJ", True),  # an odd hex string ends in an implied 0
+])
+def test_glyphs_notdef(copy_of, shown, notdef):
     path = copy_of("flyer-a6-desk.pdf")
-    draw(path, b"BT {font} 12 Tf 1 0 0 1 100 100 Tm <0000> Tj ET", text_font=True)
+    draw(path, b"BT {font} 12 Tf 1 0 0 1 100 100 Tm " + shown + b" ET", text_font=True)
     _, items = findings(path)
-    [f] = found(items, "glyphs")
-    assert "empty box (.notdef)" in f["message"]
+    messages = [f["message"] for f in found(items, "glyphs")]
+    assert len(messages) == notdef
+    assert all("empty box (.notdef)" in m for m in messages)
 
 
 def test_glyphs_missing_from_bundled_fonts_fails_the_build(tmp_path):

@@ -13,6 +13,7 @@ file's deadline stops a walk that would take too long.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 _TEXT_SHOWING = {"Tj", "TJ", "'", '"'}
 _STROKING = {"S", "s", "B", "B*", "b", "b*"}
 _FILLING = {"f", "F", "f*", "B", "B*", "b", "b*"}
+_PAINTING = _STROKING | _FILLING | {"n"}  # the operators that end a path
 _DEVICE = {"g": "DeviceGray", "rg": "DeviceRGB", "k": "DeviceCMYK"}
 _UNNAMED = {"/DeviceGray", "/DeviceRGB", "/DeviceCMYK", "/Pattern"}  # never a resource name
 LINE_MIN_LENGTH_PT = 3.0  # a thinner filled shape shorter than this is a dot, not a line
@@ -171,7 +173,21 @@ def _walk(owner, resources, ctm: Matrix, page: Page, forms: tuple, deadline: Dea
     for instruction in deadline.each(_instructions(owner)):
         # the attributes: unpacking an instruction goes by index until IndexError
         operands, op = instruction.operands, str(instruction.operator)
-        if op == "q":
+        # the commonest first: a QR code is a rectangle and a fill for each run of modules
+        if op == "re":
+            x, y, w, h = (float(v) for v in operands)
+            corners = [apply(ctm, x, y), apply(ctm, x + w, y + h),
+                       apply(ctm, x + w, y), apply(ctm, x, y + h)]
+            points += corners
+            rects.append(_bbox(corners))
+        elif op in _PAINTING:
+            if op != "n" and points:
+                stroked = op in _STROKING
+                page.paints.append(Paint(
+                    line_pt=width * scale(ctm) if stroked else _thickness(points, rects),
+                    stroked=stroked, colour=stroke if stroked else fill))
+            points, rects = [], []
+        elif op == "q":
             stack.append((ctm, fill, stroke, fill_space, stroke_space, width))
         elif op == "Q" and stack:
             ctm, fill, stroke, fill_space, stroke_space, width = stack.pop()
@@ -213,26 +229,11 @@ def _walk(owner, resources, ctm: Matrix, page: Page, forms: tuple, deadline: Dea
             lm = times((1.0, 0.0, 0.0, 1.0, float(operands[0]), float(operands[1])), lm)
             tm = lm
         elif op in _TEXT_SHOWING:
-            shown = operands[-1]
-            parts = shown if isinstance(shown, pikepdf.Array) else [shown]
-            codes = b"".join(bytes(p) for p in parts if isinstance(p, pikepdf.String))
+            codes = _shown(operands[-1])
             page.texts.append(Text(size * scale(tm) * scale(ctm), fill, font, codes))
-        elif op == "re":
-            x, y, w, h = (float(v) for v in operands)
-            corners = [apply(ctm, x, y), apply(ctm, x + w, y + h),
-                       apply(ctm, x + w, y), apply(ctm, x, y + h)]
-            points += corners
-            rects.append(_bbox(corners))
         elif op in ("m", "l", "c", "v", "y"):
             values = [float(v) for v in operands]
             points += [apply(ctm, values[i], values[i + 1]) for i in range(0, len(values), 2)]
-        elif op in _STROKING or op in _FILLING or op == "n":
-            if op != "n" and points:
-                stroked = op in _STROKING
-                page.paints.append(Paint(
-                    line_pt=width * scale(ctm) if stroked else _thickness(points, rects),
-                    stroked=stroked, colour=stroke if stroked else fill))
-            points, rects = [], []
         elif op == "sh":
             shading = resources.get("/Shading", {}).get(str(operands[0]))
             if shading is not None:
@@ -273,6 +274,24 @@ def _instructions(owner) -> list:
             return pikepdf.parse_content_stream(owner)
         except UserWarning as e:
             raise Malformed(f"a content stream is cut short ({e})") from e
+
+
+_HEX_STRING = re.compile(rb"<([0-9A-Fa-f]*)>")
+
+
+def _shown(shown) -> bytes:
+    """The bytes a text-showing operator's operand shows. WeasyPrint shows each word
+    as an array of hex strings and spacings (and empty literal strings), which its
+    unparsed form gives at once: taking the array's items one by one costs the walk
+    twice as much, for the same bytes. Any other operand is read item by item."""
+    if isinstance(shown, pikepdf.Array):
+        raw = shown.unparse()
+        if b"(" not in raw.replace(b"()", b""):
+            strings = _HEX_STRING.findall(raw)
+            if not any(len(s) % 2 for s in strings):  # an odd one ends in an implied 0
+                return bytes.fromhex(b"".join(strings).decode())
+    parts = shown if isinstance(shown, pikepdf.Array) else [shown]
+    return b"".join(bytes(p) for p in parts if isinstance(p, pikepdf.String))
 
 
 def _bbox(points) -> tuple[float, float, float, float]:

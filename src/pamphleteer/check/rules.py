@@ -207,6 +207,14 @@ def fonts(s) -> None:
                     "name a bundled family in the layout's CSS")
 
 
+def _notdef(codes: bytes) -> bool:
+    """Whether two-byte ``codes`` show glyph 0: a zero pair at an even offset."""
+    at = codes.find(b"\0\0")
+    while at >= 0 and at % 2:
+        at = codes.find(b"\0\0", at + 1)
+    return at >= 0
+
+
 @rule("glyphs")
 def glyphs(s) -> None:
     """A glyph ID 0 (.notdef) prints as an empty box: some character had no glyph."""
@@ -215,8 +223,7 @@ def glyphs(s) -> None:
             font = text.font
             if font is None or font.get("/Subtype") != "/Type0":
                 continue
-            codes = text.codes
-            if any(codes[i] == 0 and codes[i + 1] == 0 for i in range(0, len(codes) - 1, 2)):
+            if _notdef(text.codes):
                 s.error(page.number, f"font {str(font.get('/BaseFont', '/?'))[1:]} draws a "
                         "character as an empty box (.notdef): it has no glyph for it; "
                         "use a font that has it")
