@@ -257,6 +257,29 @@ def test_shards_merge_into_the_full_build(tmp_path):
         assert merged_bytes == (tmp_path / "full" / name).read_bytes(), name
 
 
+def test_the_manifest_is_written_as_json_dumps_writes_it(tmp_path):
+    """Saved after every output, each entry serialized once: the text is still exactly
+    ``json.dumps(indent=2)``'s, whatever was recorded, replaced or changed in place."""
+    manifest = outputs.Manifest(tmp_path / "manifest.json", "content/a", 1700000000)
+
+    def written() -> str:
+        return json.dumps(manifest.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    manifest.save()
+    assert manifest.path.read_text("utf-8") == written()  # no outputs: []
+    entry = {"file": "b.pdf", "inputs_sha256": "1" * 64, "sha256": "2" * 64, "bytes": 3,
+             "trim_mm": [105.0, 148.0], "layout": "لافتة «ñ»", "details": {"x": [1, {}]}}
+    manifest.record(entry)
+    manifest.record({**entry, "file": "a.pdf"})
+    assert manifest.path.read_text("utf-8") == written()
+    manifest.record({**entry, "bytes": 4})  # the same file again, made anew
+    assert manifest.path.read_text("utf-8") == written()
+    manifest.entries["a.pdf"]["pages"] = 2  # an entry changed where it is
+    manifest.save()
+    assert manifest.path.read_text("utf-8") == written()
+    assert json.loads(manifest.path.read_text("utf-8"))["outputs"][0]["pages"] == 2
+
+
 def test_zip_holds_every_pdf_and_the_manifest(tmp_path):
     project = make_project(tmp_path / "p")
     build(project, tmp_path / "out", "flyer-a6", "--zip")

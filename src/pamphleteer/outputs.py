@@ -167,6 +167,9 @@ class Manifest:
     content: str
     source_date_epoch: int
     entries: dict[str, dict] = field(default_factory=dict)
+    #: Each entry as last written, with its text: see ``save``.
+    _written: dict[str, tuple[dict, str]] = field(default_factory=dict, repr=False,
+                                                  compare=False)
 
     @classmethod
     def load(cls, out_dir: Path, content: str, epoch: int) -> Manifest:
@@ -241,8 +244,27 @@ class Manifest:
         }
 
     def save(self, durable: bool = True) -> None:
-        text = json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        """Write ``json.dumps(self.as_dict(), indent=2)``. A build saves after every
+        output, so each entry is serialized once and kept with its text: dumping the
+        whole manifest each time made a kit's saves grow with the square of its
+        outputs (0.13 s for 122 entries, in the process that hands out the work)."""
+        data = self.as_dict()
+        entries = data.pop("outputs")
+        head = json.dumps(data, indent=2, ensure_ascii=False).removesuffix("\n}")
+        body = ",\n".join(self._entry_text(e) for e in entries)
+        outputs = f"[\n{body}\n  ]" if entries else "[]"
+        text = f'{head},\n  "outputs": {outputs}\n}}\n'
         write_atomic(self.path, text.encode(), durable)
+
+    def _entry_text(self, entry: dict) -> str:
+        """``entry`` as ``save`` writes it, two levels in; from the last save when the
+        entry is the same."""
+        written = self._written.get(entry["file"])
+        if written is None or written[0] != entry:
+            text = json.dumps(entry, indent=2, ensure_ascii=False)
+            written = self._written[entry["file"]] = (dict(entry),
+                                                      "    " + text.replace("\n", "\n    "))
+        return written[1]
 
 
 def write_zip(out_dir: Path, name: str, manifest: Manifest) -> Path:
