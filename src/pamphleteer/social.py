@@ -14,6 +14,7 @@ import io
 import json
 import re
 import time
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
     from pamphleteer.targets import Target
 
 MAX_BYTES = 300 * 1024  # what every platform takes without recompressing it
-# zlib's default level, matching runs of bytes only (Z_RLE = 3): see ``png``
-PNG_OPTIONS = {"compress_level": 6, "compress_type": 3}
+# zlib's default level, matching runs of bytes only: see ``png``
+PNG_OPTIONS = {"compress_level": 6, "compress_type": zlib.Z_RLE}
 ALT_FILE = "alt.json"
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
@@ -100,8 +101,6 @@ def png(image, description: str) -> bytes:
     pixels, the text and the encoder's version and options: the same digest gives the
     same bytes.
     """
-    import zlib
-
     import PIL
 
     from pamphleteer.fitcache import kept
