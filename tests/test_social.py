@@ -334,3 +334,55 @@ def test_an_encoding_is_kept_and_gives_the_same_bytes(social, tmp_path, monkeypa
     assert cards.png(image, "a slogan") == fresh
     with pytest.raises(pytest.fail.Exception):  # other text: another PNG
         cards.png(image, "another slogan")
+
+
+def test_an_edition_shows_on_its_headline_card_and_shares_the_kits_slogan_cards(
+        tmp_path, monkeypatch):
+    """In every edition the headline card carries the meeting, and the slogan cards are
+    the plain kit's, byte for byte: made in the first edition, copied into the others,
+    and kept when only the edition's row changes."""
+    import shutil
+
+    from helpers import CONTENT, run
+    from pamphleteer import social as cards
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    rows = ["id,group,date,time,place,contact,url,lang",
+            "leeds,Leeds Syria Solidarity,2026-12-12,18:30,Central Library,,,en",
+            "york,York for Syria,2026-12-19,,Minster Gates,,,en"]
+    (content / "editions.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    made = tmp_path / "made"  # a file: an edition's outputs may be made in a worker process
+    card_of = cards._card
+
+    def card(page, file, *args):
+        with made.open("a") as log:
+            log.write(file + "\n")
+        return card_of(page, file, *args)
+
+    monkeypatch.setattr(cards, "_card", card)
+
+    def build(*args) -> list[str]:
+        made.write_text("")
+        result = run("build", "social-link", "--project", ROOT, "--content", content,
+                     "--jobs", "1", "--out", tmp_path / "out", *args)
+        assert result.exit_code == 0, result.output
+        return sorted(made.read_text().split())
+
+    slogans = [f"social/slogan-{i}-link.png" for i in range(1, len(read_slogans()) + 1)]
+    assert build("--all-editions") == sorted(["social/headline-link.png"] * 2 + slogans)
+    assert build() == ["social/headline-link.png", *slogans]  # the plain kit's own
+    folders = {name: tmp_path / "out" / name for name in ("leeds", "york")}
+    folders["kit"] = tmp_path / "out"
+    for file in slogans:
+        assert len({(folder / file).read_bytes() for folder in folders.values()}) == 1, file
+    headlines = {(folder / "social/headline-link.png").read_bytes()
+                 for folder in folders.values()}
+    assert len(headlines) == 3, "an edition's headline card shows no meeting of its own"
+    keys = [{e["file"]: e["inputs_sha256"] for e in
+             Manifest.read(folder, files=False).entries.values()} for folder in folders.values()]
+    assert all(k[f] == keys[0][f] for k in keys for f in slogans)
+
+    rows[2] = rows[2].replace("Minster Gates", "the Minster's south door")
+    (content / "editions.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert build("--edition", "york") == ["social/headline-link.png"]

@@ -13,6 +13,7 @@ renderer resolves them (``contain.reference``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -39,6 +40,9 @@ class Inputs:
 
     key: str
     reads: frozenset[str]
+    #: An image output's slogan cards' key: in an edition, its key without the edition,
+    #: which shows on the headline card alone (``pipeline._cards``); else ``key``.
+    cards: str = ""
 
 
 def files_digest(paths: list[Path], root: Path) -> str:
@@ -116,20 +120,28 @@ def input_keys(targets: list[Target], content: Content, project: Project,
     fonts = fonts_digest(project.fonts_dir)
     profile = hashlib.sha256(project.output_profile.read_bytes()).hexdigest()
     layout_files = {}
-    keys = {}
-    for t in targets:
+
+    def digest(t: Target, shown: Content) -> tuple[str, dict[str, object]]:
         if t.layout.name not in layout_files:
             layout_files[t.layout.name] = layout_digest(t.layout)
         read: dict[str, object] = {}
-        to_html(t, content, geometry(t, project), "", read=read)
-        keys[t.file] = Inputs(key({
+        to_html(t, shown, geometry(t, project), "", read=read)
+        return key({
             "target": (t.file, t.size, t.variant), "config": config, "fonts": fonts,
             **({"inks": project.inks} if t.variant.name == "riso" else {}),
             "layout": layout_files[t.layout.name], "content": read,
-            "images": images_digest(read, content.folder),
+            "images": images_digest(read, shown.folder),
             **({"pdfx": pdfx, "profile": profile} if t.variant.bleed else {}),
             **({"png": PNG_OPTIONS} if t.variant.image else {}),
-        }), frozenset(read))
+        }), read
+
+    keys = {}
+    for t in targets:
+        whole, read = digest(t, content)
+        cards = whole
+        if t.variant.image and content.edition is not None:
+            cards, _ = digest(t, dataclasses.replace(content, edition=None))
+        keys[t.file] = Inputs(whole, frozenset(read), cards)
     return keys
 
 

@@ -114,61 +114,29 @@ class Output:
 
 
 def build_output(renderer, target: Target, content: Content, job: Job,
-                 font_names: frozenset[str], fit_cache=None) -> Output:
+                 font_names: frozenset[str], fit_cache=None, slogan_cards: bool = True) -> Output:
     import pikepdf
 
-    from pamphleteer import render, social
     from pamphleteer.editions import direction
-    from pamphleteer.glyphs import family_coverage
     from pamphleteer.pdf import cutcontour, grey, labels, marks, metadata, pdfx, tounicode
+    from pamphleteer.typeset import geometry
 
     project, out_dir = job.project, job.out_dir
 
     started = time.perf_counter()
     output = Output(target)
-    from pamphleteer.typeset import Typesetter, geometry
-
     page = geometry(target, project)
+    if target.variant.image:
+        return _cards(renderer, target, content, job, page, fit_cache, output, started,
+                      slogan_cards)
     paint = ""
     if target.variant.name == "riso":  # each role in a colour of its own, for the drums
         from pamphleteer.separations import marker_paint
 
         paint = marker_paint(project.inks)
-    typesetter = Typesetter(renderer, target, content, page, fit_cache, paint)
-    html, document = typesetter.typeset()
-
-    inset = (page["bleed"] + page["safe"]) * PX_PER_MM
-    for number, text, distance in render.text_outside(document, inset):
-        from_trim = distance / PX_PER_MM - page["bleed"]
-        if from_trim < 0:
-            raise RenderError(
-                f"{target.file}: overflow: page {number}: text {text!r} runs "
-                f"{-from_trim:.1f} mm past the trim and would be cut off; shorten it, or "
-                "let copyfit size it (the layout's [fit])")
-        raise RenderError(
-            f"{target.file}: safe-zone: page {number}: text {text!r} comes within "
-            f"{from_trim:.1f} mm of the trim (safe zone {page['safe']:g} mm); "
-            "the layout's margins are too small for this size"
-        )
-    for number, ch, text, family in render.fallbacks(document, family_coverage(project.fonts_dir)):
-        raise RenderError(
-            f"{target.file}: glyphs: page {number}: {family} has no {ch!r} "
-            f"(U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}) in {text[:60]!r}, and "
-            "would fall back to another font; add a font that has it to the layout's "
-            "font-family, or replace the character"
-        )
+    typesetter, html, document = _typeset(renderer, target, content, project, page,
+                                          fit_cache, paint)
     declared = target.layout.pages_for(len(content.slogans))
-    if (target.layout.page_rule in ("per-slogan", "headline-and-slogans")
-            and len(document.pages) != declared):
-        raise RenderError(
-            f"{target.file}: overflow: {len(document.pages)} pages for "
-            f"{len(content.slogans)} slogans; a slogan spilled onto a second page: "
-            "lower max_pt in the layout's [fit]"
-        )
-
-    if target.variant.image:
-        return social.write_cards(renderer.pdf(document, target.file), target, content,
-                                  out_dir, output, started)
 
     drums = 1  # the PDF's pages per page of the design
     if target.variant.name == "riso":  # one greyscale page per drum, in print order
@@ -227,6 +195,71 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     output.bytes = len(data)
     output.seconds = time.perf_counter() - started
     return output
+
+
+def _typeset(renderer, target: Target, content: Content, project: Project,
+             page: dict[str, float], fit_cache, paint: str = ""):
+    """``target`` typeset (``typeset.Typesetter``), and checked: no text past the safe
+    zone, no glyph from a font the layout did not name, a page per card or slogan.
+    Returns the typesetter, the final HTML and the laid-out document."""
+    from pamphleteer import render
+    from pamphleteer.glyphs import family_coverage
+    from pamphleteer.typeset import Typesetter
+
+    typesetter = Typesetter(renderer, target, content, page, fit_cache, paint)
+    html, document = typesetter.typeset()
+
+    inset = (page["bleed"] + page["safe"]) * PX_PER_MM
+    for number, text, distance in render.text_outside(document, inset):
+        from_trim = distance / PX_PER_MM - page["bleed"]
+        if from_trim < 0:
+            raise RenderError(
+                f"{target.file}: overflow: page {number}: text {text!r} runs "
+                f"{-from_trim:.1f} mm past the trim and would be cut off; shorten it, or "
+                "let copyfit size it (the layout's [fit])")
+        raise RenderError(
+            f"{target.file}: safe-zone: page {number}: text {text!r} comes within "
+            f"{from_trim:.1f} mm of the trim (safe zone {page['safe']:g} mm); "
+            "the layout's margins are too small for this size"
+        )
+    for number, ch, text, family in render.fallbacks(document, family_coverage(project.fonts_dir)):
+        raise RenderError(
+            f"{target.file}: glyphs: page {number}: {family} has no {ch!r} "
+            f"(U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}) in {text[:60]!r}, and "
+            "would fall back to another font; add a font that has it to the layout's "
+            "font-family, or replace the character"
+        )
+    declared = target.layout.pages_for(len(content.slogans))
+    if (target.layout.page_rule in ("per-slogan", "headline-and-slogans")
+            and len(document.pages) != declared):
+        raise RenderError(
+            f"{target.file}: overflow: {len(document.pages)} pages for "
+            f"{len(content.slogans)} slogans; a slogan spilled onto a second page: "
+            "lower max_pt in the layout's [fit]"
+        )
+    return typesetter, html, document
+
+
+def _cards(renderer, target: Target, content: Content, job: Job, page: dict[str, float],
+           fit_cache, output: Output, started: float, slogan_cards: bool) -> Output:
+    """An image output's cards. An edition shows itself on its headline card alone: its
+    slogan cards are the kit's own, laid out without it, and so the same in every
+    edition of the language. Without ``slogan_cards`` they are not made (the build
+    copies them from an edition that has them), and the headline's card is laid out on
+    its own."""
+    from pamphleteer import social
+
+    documents = [(content, range(len(content.slogans) + 1))]
+    if content.edition is not None:
+        documents = [(dataclasses.replace(content, slogans=()), range(1))]
+        if slogan_cards:
+            documents.append((dataclasses.replace(content, edition=None),
+                              range(1, len(content.slogans) + 1)))
+    pdfs = []
+    for shown, cards in documents:
+        _, _, document = _typeset(renderer, target, shown, job.project, page, fit_cache)
+        pdfs.append((renderer.pdf(document, target.file), cards))
+    return social.write_cards(pdfs, target, content, job.out_dir, output, started)
 
 
 def _sheet_details(target: Target, label_safe_mm: float) -> dict:
@@ -334,7 +367,7 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
         manifest = Manifest.load(job.out_dir, project.relative(content.folder),
                                  job.source_date_epoch)
         todo = [t for t in targets if job.force or not all(
-            manifest.fresh(f, keys[t.file].key) for f in t.files(len(content.slogans)))]
+            manifest.fresh(f, k) for f, k in _file_keys(t, keys[t.file], content).items())]
         # The layouts asked for first, then the rest; press files before desk files: by
         # the time a desk file starts, the press copy of the same target has usually
         # stored the fits both share.
@@ -352,7 +385,7 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
             if output.error is None and not output.skipped:
                 manifest.record(output.manifest_entry(bleed_mm))
                 for entry in output.more:  # an image variant's other cards
-                    manifest.record({**entry, "inputs_sha256": output.inputs})
+                    manifest.record({**entry, "inputs_sha256": keys[output.target.file].cards})
             if on_output:
                 on_output(output, len(outputs), total)
 
@@ -362,13 +395,18 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
                               pages=manifest.entries[t.file]["pages"]), 0.0)
         siblings = [Manifest.load(folder, manifest.content, job.source_date_epoch)
                     for folder in job.siblings]
-        render = []
+        render, cards = [], {}  # cards: an edition's slogan cards, made already
         for t in todo:
             if refusal := content.refusal(keys[t.file].reads):
                 report(Output(t, error=f"{t.file}: refused: {refusal}"), 0.0)
             elif shared := _shared(job, t, keys[t.file].key, siblings):
                 report(shared, 0.0)
             else:
+                if content.edition is not None and t.variant.image:
+                    made = _shared_cards(job, t, keys[t.file].cards, [manifest, *siblings],
+                                         len(content.slogans))
+                    if made is not None:
+                        cards[t.file] = made
                 render.append(t)
 
         def impose(source: Target) -> None:
@@ -379,10 +417,13 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
         with contextlib.ExitStack() as stack:
             if workers is None:
                 workers = stack.enter_context(job_workers(job))
-            done = workers.run(_build_one, [(t, job, content) for t in render], job.timeout)
-            for (target, _, _), output in done:
+            done = workers.run(_build_one, [(t, job, content, t.file not in cards)
+                                            for t in render], job.timeout)
+            for (target, *_), output in done:
                 output = _outcome(output, target, job)
                 output.inputs = keys[target.file].key
+                if output.error is None:
+                    output.more += cards.get(target.file, [])
                 report(output, target.bleed_mm(project))
                 impose(target)  # here, while the workers go on with the other outputs
         for target in targets:
@@ -451,6 +492,28 @@ def _shared(job: Job, target: Target, key: str, siblings: list[Manifest]) -> Out
             entry = sibling.entries[target.file]
             return Output(target, pages=entry["pages"], sha256=entry["sha256"],
                           bytes=len(data), inputs=key, entry=entry)
+    return None
+
+
+def _file_keys(target: Target, keys, content: Content) -> dict[str, str]:
+    """Each file ``target`` makes, with the key it is made from (``keys``, its
+    ``inputs.Inputs``): an image output's slogan cards have their own."""
+    files = target.files(len(content.slogans))
+    return {f: keys.key if i == 0 else keys.cards for i, f in enumerate(files)}
+
+
+def _shared_cards(job: Job, target: Target, key: str, manifests: list[Manifest],
+                  slogans: int) -> list[dict] | None:
+    """An edition's slogan cards (``_cards``) as this folder or a sibling one has them,
+    made from the very same inputs: copied if need be, and their entries; or None."""
+    files = target.files(slogans)[1:]
+    for manifest in manifests:
+        if files and all(manifest.fresh(f, key) for f in files):
+            folder = manifest.path.parent
+            if folder != job.out_dir:
+                for f in files:
+                    write_atomic(job.out_dir / f, (folder / f).read_bytes())
+            return [manifest.entries[f] for f in files]
     return None
 
 
@@ -661,11 +724,11 @@ def _start_worker(fonts_dir: Path, force: bool) -> None:
     )
 
 
-def _build_one(item: tuple[Target, Job, Content]) -> Output:
-    target, job, content = item
+def _build_one(item: tuple[Target, Job, Content, bool]) -> Output:
+    target, job, content, slogan_cards = item
     w = _worker
     return _guarded(target, build_output, w["renderer"], target, content, job, w["fonts"],
-                    w["fit_cache"])
+                    w["fit_cache"], slogan_cards)
 
 
 def _guarded(target: Target, make: Callable[..., Output], *args) -> Output:

@@ -123,46 +123,29 @@ def _encode(image, description: str) -> bytes:
     return buffer.getvalue()
 
 
-def write_cards(pdf: bytes, target: Target, content: Content, out_dir: Path,
-                output: Output, started: float) -> Output:
-    """Rasterize each page of ``pdf`` to its card's PNG and describe them for the
-    manifest: ``output`` is the headline's card, ``output.more`` the others."""
+def write_cards(pdfs: list[tuple[bytes, range]], target: Target, content: Content,
+                out_dir: Path, output: Output, started: float) -> Output:
+    """Rasterize the pages of each document of ``pdfs`` that are the cards given with it
+    (page N is card N: the headline's, then each slogan's) to their PNGs, and describe
+    them for the manifest: ``output`` is the first card's, ``output.more`` the others."""
     import pypdfium2
 
     files = target.files(len(content.slogans))
     alts = alt_texts(content)
     width_px = round(target.size.width_mm / 25.4 * 96)
     height_px = round(target.size.height_mm / 25.4 * 96)
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        if len(document) != len(files):
-            raise RenderError(f"{target.file}: {len(document)} pages for {len(files)} cards")
-        made = []
-        for index, (file, alt) in enumerate(zip(files, alts, strict=True)):
-            page = document[index]
-            # 96/72, a hair under: the page in pt is a float from mm, and a bitmap
-            # rounded up from 1350.0000001 px would have a row too many.
-            w_pt, h_pt = page.get_size()
-            scale = min(width_px / w_pt, height_px / h_pt) * (1 - 1e-7)
-            bitmap = page.render(scale=scale, draw_annots=False)
-            image = bitmap.to_pil().convert("RGB")
-            if image.size != (width_px, height_px):
-                raise RenderError(f"{file}: rendered {image.size[0]}×{image.size[1]} px, "
-                                  f"not {width_px}×{height_px}; give the size in mm as a "
-                                  "whole number of px × 25.4 / 96")
-            if (ratio := legibility(image)) < MIN_CONTRAST:
-                raise RenderError(f"{file}: the text contrasts {ratio:.1f}:1 with its "
-                                  f"background, under the {MIN_CONTRAST:g}:1 a phone in "
-                                  "daylight needs (or the card is blank); darken the "
-                                  "layout's --accent, or lighten its text")
-            data = png(image, alt)
-            if len(data) > MAX_BYTES:
-                raise RenderError(f"{file}: {len(data) // 1024} KiB, over the "
-                                  f"{MAX_BYTES // 1024} KiB a card may weigh; flatten the "
-                                  "layout's colours (no gradients or photos)")
-            made.append((file, data))
-    finally:
-        document.close()
+    made = []
+    for pdf, cards in pdfs:
+        document = pypdfium2.PdfDocument(pdf)
+        try:
+            if len(document) != cards.stop:
+                raise RenderError(f"{target.file}: {len(document)} pages for "
+                                  f"{cards.stop} cards")
+            for index in cards:
+                made.append((files[index], _card(document[index], files[index], alts[index],
+                                                 width_px, height_px)))
+        finally:
+            document.close()
     entries = []
     for file, data in made:
         write_atomic(out_dir / file, data)
@@ -179,3 +162,28 @@ def write_cards(pdf: bytes, target: Target, content: Content, out_dir: Path,
     output.more = entries[1:]
     output.seconds = time.perf_counter() - started
     return output
+
+
+def _card(page, file: str, alt: str, width_px: int, height_px: int) -> bytes:
+    """One card's PNG, from its page: exactly its size in px, legible and light enough."""
+    # 96/72, a hair under: the page in pt is a float from mm, and a bitmap
+    # rounded up from 1350.0000001 px would have a row too many.
+    w_pt, h_pt = page.get_size()
+    scale = min(width_px / w_pt, height_px / h_pt) * (1 - 1e-7)
+    bitmap = page.render(scale=scale, draw_annots=False)
+    image = bitmap.to_pil().convert("RGB")
+    if image.size != (width_px, height_px):
+        raise RenderError(f"{file}: rendered {image.size[0]}×{image.size[1]} px, "
+                          f"not {width_px}×{height_px}; give the size in mm as a "
+                          "whole number of px × 25.4 / 96")
+    if (ratio := legibility(image)) < MIN_CONTRAST:
+        raise RenderError(f"{file}: the text contrasts {ratio:.1f}:1 with its "
+                          f"background, under the {MIN_CONTRAST:g}:1 a phone in "
+                          "daylight needs (or the card is blank); darken the "
+                          "layout's --accent, or lighten its text")
+    data = png(image, alt)
+    if len(data) > MAX_BYTES:
+        raise RenderError(f"{file}: {len(data) // 1024} KiB, over the "
+                          f"{MAX_BYTES // 1024} KiB a card may weigh; flatten the "
+                          "layout's colours (no gradients or photos)")
+    return data
