@@ -84,3 +84,85 @@ def test_body_grows_within_the_sheets_the_smallest_size_needs(tmp_path, repeat):
         assert fitted_pt < high
         body_range(project, size=fitted_pt + 0.3)
         assert build(project, content, tmp_path / "larger")[0] > pages
+
+
+# --- an edition's booklet: the plain pages and its back cover, laid out alone -----------
+
+EDITIONS_CSV = """id,group,date,time,place,contact,url,lang
+leeds,Leeds Syria Solidarity,2026-12-12,18:30,Central Library,leeds@example.org,https://example.org/leeds,en
+york,York for Syria,2026-12-19,,Minster Gates,,https://example.org/york,en
+marseille-ar,التضامن مع سوريا في مرسيليا,2026-12-14,17:00,ساحة الحرية، مرسيليا,,https://example.org/marseille,ar
+"""
+
+
+@pytest.fixture(scope="module")
+def editions_content(tmp_path_factory) -> Path:
+    import shutil
+
+    folder = tmp_path_factory.mktemp("editions") / "content"
+    shutil.copytree(CONTENT, folder)
+    (folder / "editions.csv").write_text(EDITIONS_CSV, encoding="utf-8")
+    return folder
+
+
+def pages_as_drawn(path: Path) -> list[tuple[bytes, str]]:
+    """Each page's pixels (at 100 dpi) and text."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(path)
+    try:
+        return [(page.render(scale=100 / 72).to_pil().convert("RGB").tobytes(),
+                 page.get_textpage().get_text_range()) for page in document]
+    finally:
+        document.close()
+
+
+@pytest.mark.parametrize("edition", ["leeds", "marseille-ar"])
+def test_an_editions_booklet_is_the_one_laid_out_whole(tmp_path, monkeypatch,
+                                                       editions_content, edition):
+    """An edition's booklet is the plain booklet's pages with its back cover laid out
+    on its own: page for page, pixel for pixel and word for word the booklet laid out
+    whole, in every variant made that way (riso's drums included), left to right and
+    right to left."""
+    from pamphleteer import pipeline
+
+    def built(out: Path) -> Path:
+        result = run("build", "booklet-a5", "--content", editions_content, "--edition",
+                     edition, "--jobs", "1", "--out", out,
+                     *(a for v in ("press", "desk", "mono", "riso") for a in ("--variant", v)))
+        assert result.exit_code == 0, result.output
+        return out / edition
+
+    alone = built(tmp_path / "alone")
+    monkeypatch.setattr(pipeline, "_last_page_alone", lambda *_: False)
+    whole = built(tmp_path / "whole")
+    for variant in ("press", "desk", "mono", "riso"):
+        name = f"booklet-a5-{variant}.pdf"
+        assert pages_as_drawn(alone / name) == pages_as_drawn(whole / name), name
+        with pikepdf.open(alone / name) as a, pikepdf.open(whole / name) as w:
+            assert len(a.pages) == len(w.pages) == (16 if variant == "riso" else 8)
+
+
+def test_a_later_edition_lays_out_its_back_cover_alone(tmp_path, monkeypatch,
+                                                       editions_content):
+    """Once an edition of a language has made the plain booklet, another lays out one
+    page of its own (and its fitted texts' probes), not the article again."""
+    from pamphleteer import render
+
+    def build(edition: str) -> None:
+        result = run("build", "booklet-a5", "--content", editions_content, "--edition",
+                     edition, "--variant", "desk", "--jobs", "1", "--out", tmp_path / edition)
+        assert result.exit_code == 0, result.output
+
+    build("leeds")
+    laid_out, layout = [], render.Renderer.layout
+
+    def recorded(self, html, base, what, *args, **kwargs):
+        document = layout(self, html, base, what, *args, **kwargs)
+        laid_out.append((what, len(document.pages)))
+        return document
+
+    monkeypatch.setattr(render.Renderer, "layout", recorded)
+    build("york")
+    assert ("booklet-a5-desk.pdf", 1) in laid_out
+    assert all(pages == 1 for what, pages in laid_out if "copyfit" not in what), laid_out

@@ -328,7 +328,9 @@ def _drums(root: Path, name: str):
     _, document = typesetter.typeset()
     relayouts, relayout = [], typesetter.relayout
     typesetter.relayout = lambda paint: relayouts.append(paint) or relayout(paint)
-    separations = separate(renderer, typesetter, document, project.inks)
+    separations = separate(renderer.pdf(document, target.file),
+                           lambda paint: renderer.pdf(typesetter.relayout(paint), target.file),
+                           target.file, project.inks)
     alone = []
     for drum in riso.drums(project.inks):
         buffer = io.BytesIO()

@@ -40,9 +40,11 @@ class Inputs:
 
     key: str
     reads: frozenset[str]
-    #: An image output's slogan cards' key: in an edition, its key without the edition,
-    #: which shows on the headline card alone (``pipeline._cards``); else ``key``.
-    cards: str = ""
+    #: In an edition, the key the output has without it: its slogan cards' where it is
+    #: an image output (the edition shows on the headline card alone), the plain file's
+    #: where the edition shows on its last page alone (``pipeline._with_last_page``).
+    #: Else ``key``.
+    plain: str = ""
 
 
 def files_digest(paths: list[Path], root: Path) -> str:
@@ -138,10 +140,10 @@ def input_keys(targets: list[Target], content: Content, project: Project,
     keys = {}
     for t in targets:
         whole, read = digest(t, content)
-        cards = whole
-        if t.variant.image and content.edition is not None:
-            cards, _ = digest(t, dataclasses.replace(content, edition=None))
-        keys[t.file] = Inputs(whole, frozenset(read), cards)
+        plain = whole
+        if content.edition is not None and (t.variant.image or t.layout.edition_last_page):
+            plain, _ = digest(t, dataclasses.replace(content, edition=None))
+        keys[t.file] = Inputs(whole, frozenset(read), plain)
     return keys
 
 

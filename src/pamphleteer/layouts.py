@@ -91,6 +91,9 @@ LAYOUT_SCHEMA = Table({
     "bleed_mm": Number(0, 10, "mm", doc="press bleed, instead of the project's"),
     "crop_marks": Flag(doc="false: no marks, the press page is the bleed (die-cut)"),
     "cut": Flag(doc="press pages get a CutContour die line at the trim (pdf/cutcontour)"),
+    "edition_last_page": Flag(doc="an edition shows on the last page alone, the body's "
+                              "last element: its file is the plain file with that page "
+                              "laid out on its own"),
     "sizes": Named(Table({"width_mm": SIZE_MM, "height_mm": SIZE_MM,
                           "corner_mm": Number(0, 1000, "mm", doc="the cut's corner radius; "
                                               "half the side: a circle")},
@@ -260,6 +263,7 @@ class Layout:
     bleed_mm: float | None = None  # None: the project's
     crop_marks: bool = True
     cut: bool = False
+    edition_last_page: bool = False  # see LAYOUT_SCHEMA
     sheets: dict[str, LabelSheet] = field(default_factory=dict)  # the labels variant's
 
     def pages_for(self, slogans: int) -> int:
@@ -421,6 +425,7 @@ def _load(roots: tuple[Path, ...], name: str) -> tuple[Layout | None, list[str]]
         bleed_mm=float(data["bleed_mm"]) if "bleed_mm" in data else None,
         crop_marks=data.get("crop_marks", True),
         cut=data.get("cut", False),
+        edition_last_page=data.get("edition_last_page", False),
         sheets=sheets,
     ), []
 

@@ -114,7 +114,11 @@ class Output:
 
 
 def build_output(renderer, target: Target, content: Content, job: Job,
-                 font_names: frozenset[str], fit_cache=None, slogan_cards: bool = True) -> Output:
+                 font_names: frozenset[str], fit_cache=None, plain: str = "",
+                 slogan_cards: bool = True) -> Output:
+    """One output, from ``content``; ``plain`` is its key without the edition
+    (``inputs.Inputs.plain``), ``slogan_cards`` false when an image output's slogan
+    cards are made already (``_cards``)."""
     import pikepdf
 
     from pamphleteer.editions import direction
@@ -129,27 +133,35 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     if target.variant.image:
         return _cards(renderer, target, content, job, page, fit_cache, output, started,
                       slogan_cards)
+    html = None
+    declared = target.layout.pages_for(len(content.slogans))
     paint = ""
     if target.variant.name == "riso":  # each role in a colour of its own, for the drums
-        from pamphleteer.separations import marker_paint
+        from pamphleteer.separations import marker_paint, separate
 
         paint = marker_paint(project.inks)
-    typesetter, html, document = _typeset(renderer, target, content, project, page,
-                                          fit_cache, paint)
-    declared = target.layout.pages_for(len(content.slogans))
-
-    drums = 1  # the PDF's pages per page of the design
-    if target.variant.name == "riso":  # one greyscale page per drum, in print order
-        from pamphleteer.separations import separate
-
-        rendered = separate(renderer, typesetter, document, project.inks)
-        drums = len(project.inks)
         output.details["inks"] = list(project.inks)
+    if plain and _last_page_alone(target, content, job):
+        rendered = _with_last_page(renderer, target, content, project, page, fit_cache,
+                                   plain, paint)
+
+        def relayout(drum: str) -> bytes:
+            return renderer.pdf(_typeset(renderer, target, content, project, page,
+                                         fit_cache, drum)[2], target.file)
     else:
+        typesetter, html, document = _typeset(renderer, target, content, project, page,
+                                              fit_cache, paint)
         rendered = renderer.pdf(document, target.file, pdf_variant=target.variant.pdf_variant)
+
+        def relayout(drum: str) -> bytes:
+            return renderer.pdf(typesetter.relayout(drum), target.file)
+    if paint:  # one greyscale page per drum, in print order
+        rendered = separate(rendered, relayout, target.file, project.inks)
+    drums = len(project.inks) if target.variant.name == "riso" else 1  # pages per page
     geo = marks.Geometry(page["trim_w"], page["trim_h"], page["bleed"])
     buffer = io.BytesIO()
     with pikepdf.open(io.BytesIO(rendered)) as pdf:
+        pages = len(pdf.pages)
         if not target.variant.bleed:
             pdf = marks.set_trim(pdf, geo)
         elif target.layout.crop_marks:
@@ -190,7 +202,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
     if job.html:
         write_atomic(out_dir / "html" / f"{target.file[:-4]}.html",
                      standalone_html(html, content.folder, project.fonts_dir).encode())
-    output.pages = declared if target.sheet is not None else len(document.pages) * drums
+    output.pages = declared if target.sheet is not None else pages
     output.sha256 = hashlib.sha256(data).hexdigest()
     output.bytes = len(data)
     output.seconds = time.perf_counter() - started
@@ -198,7 +210,7 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 
 
 def _typeset(renderer, target: Target, content: Content, project: Project,
-             page: dict[str, float], fit_cache, paint: str = ""):
+             page: dict[str, float], fit_cache, paint: str = "", alone: bool = False):
     """``target`` typeset (``typeset.Typesetter``), and checked: no text past the safe
     zone, no glyph from a font the layout did not name, a page per card or slogan.
     Returns the typesetter, the final HTML and the laid-out document."""
@@ -206,7 +218,7 @@ def _typeset(renderer, target: Target, content: Content, project: Project,
     from pamphleteer.glyphs import family_coverage
     from pamphleteer.typeset import Typesetter
 
-    typesetter = Typesetter(renderer, target, content, page, fit_cache, paint)
+    typesetter = Typesetter(renderer, target, content, page, fit_cache, paint, alone)
     html, document = typesetter.typeset()
 
     inset = (page["bleed"] + page["safe"]) * PX_PER_MM
@@ -238,6 +250,51 @@ def _typeset(renderer, target: Target, content: Content, project: Project,
             "lower max_pt in the layout's [fit]"
         )
     return typesetter, html, document
+
+
+def _last_page_alone(target: Target, content: Content, job: Job) -> bool:
+    """Whether an edition's file is made as the plain file with its last page laid out
+    alone (``_with_last_page``): where the layout shows the edition on that page alone
+    (``edition_last_page``), but for a tagged file, whose structure spans its pages, and
+    with ``--html``, which writes the document whole."""
+    return (content.edition is not None and target.layout.edition_last_page
+            and target.variant.pdf_variant is None and not job.html)
+
+
+def _with_last_page(renderer, target: Target, content: Content, project: Project,
+                    page: dict[str, float], fit_cache, plain: str, paint: str) -> bytes:
+    """An edition's file as the plain file with the edition's last page: the same pages
+    as the document laid out whole, for a fraction of the work. The plain file is laid
+    out once per language (kept in the user's cache under ``plain``, its key, but with
+    ``--force``, which has no ``fit_cache``), and the edition's page alone, the rest of
+    the document left out (``typeset.to_html``). A page drawn alone uses fonts of its
+    own: the file embeds a second, small subset of the fonts that page shows."""
+    import pikepdf
+
+    from pamphleteer import inputs
+    from pamphleteer.fitcache import kept
+
+    def laid_out(shown: Content, alone: bool = False) -> bytes:
+        _, _, document = _typeset(renderer, target, shown, project, page, fit_cache, paint,
+                                  alone)
+        return renderer.pdf(document, target.file)
+
+    def make() -> bytes:
+        return laid_out(dataclasses.replace(content, edition=None))
+
+    whole = make() if fit_cache is None else kept(
+        "plain", inputs.key({"plain": plain, "renderer": _versions()}), make)
+    buffer = io.BytesIO()
+    with pikepdf.open(io.BytesIO(whole)) as pdf, \
+            pikepdf.open(io.BytesIO(laid_out(content, alone=True))) as last:
+        if len(last.pages) != 1:
+            raise RenderError(f"{target.file}: the edition's last page, laid out alone, "
+                              f"came out as {len(last.pages)} pages; keep it to one, or "
+                              "set edition_last_page = false in the layout's layout.toml")
+        del pdf.pages[-1]
+        pdf.pages.append(last.pages[0])
+        pdf.save(buffer)
+    return buffer.getvalue()
 
 
 def _cards(renderer, target: Target, content: Content, job: Job, page: dict[str, float],
@@ -385,7 +442,7 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
             if output.error is None and not output.skipped:
                 manifest.record(output.manifest_entry(bleed_mm))
                 for entry in output.more:  # an image variant's other cards
-                    manifest.record({**entry, "inputs_sha256": keys[output.target.file].cards})
+                    manifest.record({**entry, "inputs_sha256": keys[output.target.file].plain})
             if on_output:
                 on_output(output, len(outputs), total)
 
@@ -403,7 +460,7 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
                 report(shared, 0.0)
             else:
                 if content.edition is not None and t.variant.image:
-                    made = _shared_cards(job, t, keys[t.file].cards, [manifest, *siblings],
+                    made = _shared_cards(job, t, keys[t.file].plain, [manifest, *siblings],
                                          len(content.slogans))
                     if made is not None:
                         cards[t.file] = made
@@ -417,8 +474,9 @@ def build(job: Job, on_output: Callable[[Output, int, int], None] | None = None,
         with contextlib.ExitStack() as stack:
             if workers is None:
                 workers = stack.enter_context(job_workers(job))
-            done = workers.run(_build_one, [(t, job, content, t.file not in cards)
-                                            for t in render], job.timeout)
+            done = workers.run(_build_one, [(t, job, content, keys[t.file].plain,
+                                             t.file not in cards) for t in render],
+                               job.timeout)
             for (target, *_), output in done:
                 output = _outcome(output, target, job)
                 output.inputs = keys[target.file].key
@@ -499,7 +557,7 @@ def _file_keys(target: Target, keys, content: Content) -> dict[str, str]:
     """Each file ``target`` makes, with the key it is made from (``keys``, its
     ``inputs.Inputs``): an image output's slogan cards have their own."""
     files = target.files(len(content.slogans))
-    return {f: keys.key if i == 0 else keys.cards for i, f in enumerate(files)}
+    return {f: keys.key if i == 0 else keys.plain for i, f in enumerate(files)}
 
 
 def _shared_cards(job: Job, target: Target, key: str, manifests: list[Manifest],
@@ -724,11 +782,11 @@ def _start_worker(fonts_dir: Path, force: bool) -> None:
     )
 
 
-def _build_one(item: tuple[Target, Job, Content, bool]) -> Output:
-    target, job, content, slogan_cards = item
+def _build_one(item: tuple[Target, Job, Content, str, bool]) -> Output:
+    target, job, content, plain, slogan_cards = item
     w = _worker
     return _guarded(target, build_output, w["renderer"], target, content, job, w["fonts"],
-                    w["fit_cache"], slogan_cards)
+                    w["fit_cache"], plain, slogan_cards)
 
 
 def _guarded(target: Target, make: Callable[..., Output], *args) -> Output:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Callable
 
 import pikepdf
 from pikepdf import Name
@@ -39,19 +40,21 @@ def marker_paint(inks: tuple[str, ...]) -> str:
     return f".variant-riso {{ {values}; }}"
 
 
-def separate(renderer, typesetter, document, inks: tuple[str, ...]) -> bytes:
-    """The separations of ``typesetter``'s final ``document``, set in the markers
-    (``marker_paint``), for the drums ``inks``: a page per drum per page."""
+def separate(rendered: bytes, relayout: Callable[[str], bytes], what: str,
+             inks: tuple[str, ...]) -> bytes:
+    """The separations of a document ``rendered`` in the markers (``marker_paint``) for
+    the drums ``inks``: a page per drum per page. ``relayout(paint)`` is the document
+    laid out again in a drum's paint, for pages this cannot repaint."""
     from pamphleteer.pdf.grey import to_grey
 
-    what, drums = typesetter.what, riso.drums(inks)
+    drums = riso.drums(inks)
     with contextlib.ExitStack() as open_files:
-        pdf = open_files.enter_context(pikepdf.open(io.BytesIO(renderer.pdf(document, what))))
+        pdf = open_files.enter_context(pikepdf.open(io.BytesIO(rendered)))
         if all(_readable(page) for page in pdf.pages):
             _repaint(pdf, drums, markers(inks))
         else:
-            masters = [open_files.enter_context(pikepdf.open(io.BytesIO(
-                renderer.pdf(typesetter.relayout(drum.css), what)))) for drum in drums]
+            masters = [open_files.enter_context(pikepdf.open(io.BytesIO(relayout(drum.css))))
+                       for drum in drums]
             pdf = _interleave(masters, what)
         pages = len(pdf.pages) // len(drums)
         labels = [riso.page_label(page, drum.ink) for page in range(1, pages + 1)

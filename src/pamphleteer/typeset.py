@@ -128,14 +128,15 @@ class TemplateSlogans(Sequence):
 
 def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             pads: int | None = None, read: dict[str, object] | None = None,
-            body_blocks: int | None = None) -> str:
+            body_blocks: int | None = None, last_page_alone: bool = False) -> str:
     """Render the layout's template. Content fields are HTML already (Markdown output,
     sanitized), so they are marked safe; everything a template adds itself is escaped.
     With ``read``, note which parts of the content the template reads (see ``inputs``).
     ``body_blocks``: the body is too long for the layout even at its smallest size
     (``[body_fit] pointer``); only its first paragraphs (top-level blocks, without a
     heading left last) reach the template, ``article_fits`` is false and the template
-    points to the full text.
+    points to the full text. ``last_page_alone``: the template leaves out all but its
+    last page (``Layout.edition_last_page``).
     """
     lang = content.article.lang
     fields = {k: Markup(v) if isinstance(v, str) else v
@@ -163,6 +164,7 @@ def to_html(target: Target, content: Content, page: dict[str, float], css: str,
             "body_class": body_class(target),
             "pad_pages": offered_pads(target.layout, pads),
             "article_fits": body_blocks is None,
+            "last_page_alone": last_page_alone,
         },
         target.name,
     )
@@ -175,7 +177,7 @@ class Typesetter:
     """Lays out one target, fitting its texts and its body size, in as few passes as it can."""
 
     def __init__(self, renderer, target: Target, content: Content, page: dict[str, float],
-                 fit_cache=None, paint: str = ""):
+                 fit_cache=None, paint: str = "", alone: bool = False):
         self.r = renderer
         self.fit_cache = fit_cache
         self.target = target
@@ -190,6 +192,10 @@ class Typesetter:
         # Paint-only CSS every layout is set with, after all the rest: a risograph
         # copy's first drum, whose master is then the final layout (paint moves nothing).
         self.paint = paint
+        # The last page alone (``to_html``): a document of its own shape, and of no body
+        # size, as it has no body.
+        self.alone = alone
+        self.body_fits = target.layout.body_fit is not None and not alone
         self.sketched: dict[str, dict] = {}  # the first layout's fitted texts (see typeset)
         self.feet: dict[str, float] = {}  # each column's foot height in px (see ``sketch``)
 
@@ -203,7 +209,7 @@ class Typesetter:
         """The document on its own, its CSS inline (for ``--html``)."""
         return to_html(self.target, self.content, self.page,
                        "".join(stylesheets(self.target, self.page, self.css(extra_css))),
-                       pads, body_blocks=self.body_blocks)
+                       pads, body_blocks=self.body_blocks, last_page_alone=self.alone)
 
     def layout(self, extra_css: str = "", pads: int | None = None, paint: str | None = None):
         """The document laid out, its CSS handed to the renderer as style sheets, and
@@ -211,7 +217,7 @@ class Typesetter:
         pages as ``html`` gives it."""
         html = (self.sketch_html if pads is None and self.body_blocks is None
                 else to_html(self.target, self.content, self.page, "", pads,
-                             body_blocks=self.body_blocks))
+                             body_blocks=self.body_blocks, last_page_alone=self.alone))
         paint = self.paint if paint is None else paint
         return self.r.layout(html, self.base, self.what, self.roots,
                              self.target.layout.stylesheets(),
@@ -455,7 +461,7 @@ class Typesetter:
         """
         css = ""
         shape = self.shape()
-        flow = self.flow(shape) if shape and self.target.layout.body_fit else None
+        flow = self.flow(shape) if shape and self.body_fits else None
         known = self.fit_cache and shape and self.fit_cache.boxes(shape)
         press = None  # the press copy's boxes, for a first copy of another variant
         # (not a grey copy's: print.css draws rules there for the accent's fields, and
@@ -478,7 +484,7 @@ class Typesetter:
                     self.feet == guessed)
 
             try:
-                if self.target.layout.body_fit:
+                if self.body_fits:
                     css, document = self.body_fit(fit_css, flow, fixed_boxes=press is None,
                                                   check=as_guessed)
                 else:
@@ -496,7 +502,7 @@ class Typesetter:
             self.sketched, self.body_blocks = {}, None  # as if the guess was never made
             document = self.sketch()
             fit_css = self.fit_css(document)
-            if self.target.layout.body_fit:
+            if self.body_fits:
                 css, document = self.body_fit(fit_css, flow)
             elif fit_css:
                 css = fit_css
@@ -529,7 +535,8 @@ class Typesetter:
 
     def family(self) -> str:
         """The layout, size and language: what a document shares with its other variants."""
-        return f"{self.target.name}\0{self.content.article.lang}"
+        alone = "\0last page alone" if self.alone else ""
+        return f"{self.target.name}\0{self.content.article.lang}{alone}"
 
     def flow(self, shape: str) -> str:
         """The document's ``shape``, the layout's body-fit range and page rule, and the
@@ -590,7 +597,7 @@ class Typesetter:
         """The document with the whole body and every spare page the template offers:
         the sketch's, and every later one's but an excerpt's or a relayout's with its
         spare pages counted (rendered once)."""
-        return to_html(self.target, self.content, self.page, "")
+        return to_html(self.target, self.content, self.page, "", last_page_alone=self.alone)
 
     @functools.cached_property
     def sketch_tree(self):
