@@ -135,11 +135,11 @@ def build_output(renderer, target: Target, content: Content, job: Job,
                       slogan_cards)
     html = None
     declared = target.layout.pages_for(len(content.slogans))
-    paint = ""
+    paint, drums = "", 1  # drums: the PDF's pages per page of the design
     if target.variant.name == "riso":  # each role in a colour of its own, for the drums
         from pamphleteer.separations import marker_paint, separate
 
-        paint = marker_paint(project.inks)
+        paint, drums = marker_paint(project.inks), len(project.inks)
         output.details["inks"] = list(project.inks)
     if plain and _last_page_alone(target, content, job):
         rendered = _with_last_page(renderer, target, content, project, page, fit_cache,
@@ -155,9 +155,8 @@ def build_output(renderer, target: Target, content: Content, job: Job,
 
         def relayout(drum: str) -> bytes:
             return renderer.pdf(typesetter.relayout(drum), target.file)
-    if paint:  # one greyscale page per drum, in print order
+    if target.variant.name == "riso":  # one greyscale page per drum, in print order
         rendered = separate(rendered, relayout, target.file, project.inks)
-    drums = len(project.inks) if target.variant.name == "riso" else 1  # pages per page
     geo = marks.Geometry(page["trim_w"], page["trim_h"], page["bleed"])
     buffer = io.BytesIO()
     with pikepdf.open(io.BytesIO(rendered)) as pdf:
